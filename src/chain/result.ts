@@ -1,0 +1,25 @@
+// The result kinds every answer is labelled with, defined once: logs, metrics and EDE read them.
+
+export const ResultKind = {
+  /** Name (or an ancestor) is on the blocklist: sinkhole answer, never forwarded. */
+  SINKHOLED: 'sinkholed',
+  /** Served from the answer cache within its TTL. */
+  CACHED: 'cached',
+  /** Asked of an upstream just now. */
+  FORWARDED: 'forwarded',
+  /** Served from cache past its TTL because every upstream failed (RFC 8767). */
+  STALE: 'stale',
+  /** Client not allowed to recurse. */
+  REFUSED: 'refused',
+  /** Every upstream failed and nothing was cached. */
+  SERVFAIL: 'servfail',
+  FORMERR: 'formerr',
+  NOTIMP: 'notimp',
+} as const;
+export type ResultKind = (typeof ResultKind)[keyof typeof ResultKind];
+
+/** What a chain step hands back: the reply bytes (ID already the client's) and how we got them. */
+export interface Reply {
+  readonly kind: ResultKind;
+  readonly bytes: Buffer;
+}

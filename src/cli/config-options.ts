@@ -1,0 +1,19 @@
+// The options every command that reads the config shares (--config and the serve overrides).
+
+import type { Options } from 'yargs';
+
+export const configOption = {
+  config: {
+    type: 'string',
+    describe: 'config file (default: ./config/sinkd.yaml if present, else built-in defaults)',
+  },
+} satisfies Record<string, Options>;
+
+export const serveOverrideOptions = {
+  listen: { type: 'string', array: true, describe: 'listen address HOST:PORT, UDP and TCP (repeatable; default 127.0.0.1:5353)' },
+  upstream: { type: 'string', array: true, describe: 'upstream DNS server HOST[:PORT] (repeatable; default: /etc/resolv.conf)' },
+  blocklist: { type: 'string', array: true, describe: 'blocklist file (repeatable; replaces the config file\'s lists)' },
+  'sinkhole-ipv4': { type: 'string', describe: 'address for A answers to blocked names (default 0.0.0.0)' },
+  'sinkhole-ipv6': { type: 'string', describe: 'address for AAAA answers to blocked names (default ::)' },
+  'log-level': { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+} satisfies Record<string, Options>;

@@ -1,0 +1,95 @@
+// The fast path in front of the chain: parse the packet by hand, answer what is not a normal
+// query (FORMERR, NOTIMP, BADVERS) or drop it (responses, runts), run the chain, and fit the reply
+// to the client's UDP size. Whatever a client sends, this never throws.
+
+import type { Next } from '../chain/step.js';
+import type { ClientAddress, DnsRequest, Transport } from '../chain/request.js';
+import { ResultKind, type Reply } from '../chain/result.js';
+import { servfail } from '../chain/replies.js';
+import {
+  OUR_UDP_PAYLOAD,
+  PLAIN_UDP_LIMIT,
+  Rcode,
+  errorReply,
+  inspectResponse,
+  parseQuery,
+  truncateReply,
+  type ParsedQuery,
+} from '../wire/index.js';
+
+export type QueryCounts = Record<ResultKind | 'dropped' | 'errors', number>;
+
+export class QueryHandler {
+  /** Answers not yet sent, for a graceful shutdown. */
+  inflight = 0;
+  readonly counts: QueryCounts = {
+    sinkholed: 0, cached: 0, forwarded: 0, stale: 0, refused: 0, servfail: 0, formerr: 0, notimp: 0, dropped: 0, errors: 0,
+  };
+
+  constructor(
+    private readonly chain: Next,
+    private readonly onError: (err: unknown, client: ClientAddress) => void,
+  ) {}
+
+  /** Reply bytes, a promise of them, or null for "send nothing". */
+  answer(raw: Buffer, client: ClientAddress, transport: Transport): Buffer | Promise<Buffer> | null {
+    const parsed = parseQuery(raw);
+    if (!parsed.ok) {
+      switch (parsed.kind) {
+        case 'drop':
+          this.counts.dropped++;
+          return null;
+        case 'formerr':
+          this.counts.formerr++;
+          return errorReply(raw, parsed.questionEnd, Rcode.FORMERR, null);
+        case 'notimp':
+          this.counts.notimp++;
+          return errorReply(raw, parsed.questionEnd, Rcode.NOTIMP, null);
+        case 'badvers':
+          this.counts.formerr++;
+          return errorReply(raw, parsed.query.questionEnd, Rcode.BADVERS, { dnssecOk: parsed.query.edns?.dnssecOk ?? false });
+      }
+    }
+    const req: DnsRequest = { raw, query: parsed.query, client, transport };
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = this.chain(req);
+    } catch (err) {
+      return this.failed(req, err);
+    }
+    if (!(reply instanceof Promise)) return this.finish(req, reply);
+    this.inflight++;
+    return reply.then(
+      (r) => {
+        this.inflight--;
+        return this.finish(req, r);
+      },
+      (err) => {
+        this.inflight--;
+        return this.failed(req, err);
+      },
+    );
+  }
+
+  private finish(req: DnsRequest, reply: Reply): Buffer {
+    this.counts[reply.kind]++;
+    if (req.transport === 'udp') return fitUdp(reply.bytes, req.query);
+    return reply.bytes;
+  }
+
+  private failed(req: DnsRequest, err: unknown): Buffer {
+    this.counts.errors++;
+    this.onError(err, req.client);
+    return this.finish(req, servfail(req, 'internal error'));
+  }
+}
+
+/** RFC 6891 7 / RFC 1035 4.2.1: cut to header+question(+OPT) with TC=1 when over the client's limit. */
+function fitUdp(bytes: Buffer, q: ParsedQuery): Buffer {
+  const limit = q.edns === null ? PLAIN_UDP_LIMIT : Math.min(Math.max(q.edns.udpSize, PLAIN_UDP_LIMIT), OUR_UDP_PAYLOAD);
+  if (bytes.length <= limit) return bytes;
+  const info = inspectResponse(bytes);
+  // An upstream reply too broken to cut down cleanly: SERVFAIL rather than a half record.
+  if (info === null) return errorReply(bytes, -1, Rcode.SERVFAIL, null);
+  return truncateReply(bytes, info, limit);
+}

@@ -1,0 +1,183 @@
+// A fake upstream DNS server for integration tests: real UDP and TCP sockets on loopback, a small
+// record table, and per-name behaviours (delay, drop, truncate, SERVFAIL, forged replies). It
+// counts every query it receives so tests can assert what reached an upstream.
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dns2 from 'dns2';
+
+const { Packet } = dns2;
+
+export interface FakeRecord {
+  type: 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT';
+  ttl: number;
+  value: string;
+}
+
+export interface Behaviour {
+  delayMs?: number;
+  /** Never answer. */
+  drop?: boolean;
+  /** Over UDP answer TC=1 with no records; over TCP answer in full. */
+  truncate?: boolean;
+  rcode?: number;
+  /** Send a reply with a different ID first (must be ignored), then the real one. */
+  forgeFirst?: 'id' | 'question';
+}
+
+export interface SeenQuery {
+  name: string;
+  type: number;
+  transport: 'udp' | 'tcp';
+  id: number;
+  sourcePort: number;
+}
+
+const SOA = { primary: 'ns1.test.', admin: 'hostmaster.test.', serial: 1, refresh: 3600, retry: 600, expiration: 86400, minimum: 30 };
+
+export class FakeUpstream {
+  readonly seen: SeenQuery[] = [];
+  readonly records = new Map<string, FakeRecord[]>();
+  readonly behaviours = new Map<string, Behaviour>();
+  /** Behaviour for every name without its own. */
+  defaultBehaviour: Behaviour = {};
+  /** TTL of the SOA in negative answers (its MINIMUM is 30). */
+  soaTtl = 300;
+  private udp!: dgram.Socket;
+  private tcp!: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  static async start(host = '127.0.0.1'): Promise<FakeUpstream> {
+    const f = new FakeUpstream();
+    await f.listen(host);
+    return f;
+  }
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  add(name: string, ...records: FakeRecord[]): this {
+    this.records.set(name.toLowerCase(), [...(this.records.get(name.toLowerCase()) ?? []), ...records]);
+    return this;
+  }
+
+  count(name?: string): number {
+    return name === undefined ? this.seen.length : this.seen.filter((q) => q.name === name.toLowerCase()).length;
+  }
+
+  private async listen(host: string, attempt = 0): Promise<void> {
+    this.udp = dgram.createSocket('udp4');
+    this.udp.on('message', (msg, rinfo) => {
+      void this.respond(msg, 'udp', rinfo.port, (out) => this.udp.send(out, rinfo.port, rinfo.address));
+    });
+    await new Promise<void>((resolve) => this.udp.bind(0, host, resolve));
+    this.port = this.udp.address().port;
+    this.tcp = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {});
+      let buf = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        buf = Buffer.concat([buf, chunk]);
+        while (buf.length >= 2 && buf.length >= buf.readUInt16BE(0) + 2) {
+          const msg = buf.subarray(2, buf.readUInt16BE(0) + 2);
+          buf = buf.subarray(buf.readUInt16BE(0) + 2);
+          void this.respond(Buffer.from(msg), 'tcp', socket.remotePort ?? 0, (out) => {
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(out.length);
+            if (!socket.destroyed) socket.write(Buffer.concat([len, out]));
+          });
+        }
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.tcp.once('error', reject);
+        this.tcp.listen(this.port, host, resolve);
+      });
+    } catch (err) {
+      this.udp.close();
+      if (attempt < 10) return this.listen(host, attempt + 1);
+      throw err;
+    }
+  }
+
+  private async respond(msg: Buffer, transport: 'udp' | 'tcp', sourcePort: number, send: (b: Buffer) => void): Promise<void> {
+    let req: InstanceType<typeof Packet>;
+    try {
+      req = Packet.parse(msg);
+    } catch {
+      return;
+    }
+    const q = req.questions[0];
+    if (!q) return;
+    const name = q.name.toLowerCase();
+    this.seen.push({ name, type: q.type, transport, id: req.header.id, sourcePort });
+    const b = this.behaviours.get(name) ?? this.defaultBehaviour;
+    if (b.drop) return;
+    if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
+    const real = this.build(req, transport, b).toBuffer();
+    if (b.forgeFirst) {
+      const forged = this.build(Packet.parse(msg), transport, b);
+      if (b.forgeFirst === 'id') forged.header.id = (req.header.id + 1) & 0xffff;
+      else forged.questions[0]!.name = `forged-${q.name}`;
+      forged.answers = [{ name: q.name, type: Packet.TYPE.A, class: 1, ttl: 3600, address: '6.6.6.6' } as never];
+      send(forged.toBuffer());
+    }
+    send(real);
+  }
+
+  private build(req: InstanceType<typeof Packet>, transport: 'udp' | 'tcp', b: Behaviour): InstanceType<typeof Packet> {
+    const res = new Packet(req);
+    res.header.qr = 1;
+    res.header.ra = 1;
+    res.answers = [];
+    res.authorities = [];
+    res.additionals = req.additionals.filter((r) => r.type === Packet.TYPE.EDNS);
+    const q = req.questions[0]!;
+    const name = q.name.toLowerCase();
+    if (b.rcode !== undefined) {
+      res.header.rcode = b.rcode;
+      return res;
+    }
+    if (b.truncate && transport === 'udp') {
+      res.header.tc = 1;
+      return res;
+    }
+    const recs = this.records.get(name);
+    if (!recs) {
+      res.header.rcode = Packet.RCODE.NXDOMAIN;
+      res.authorities = [{ name: 'test', type: Packet.TYPE.SOA, class: 1, ttl: this.soaTtl, ...SOA } as never];
+      return res;
+    }
+    const typeName = Object.entries(Packet.TYPE).find(([, v]) => v === q.type)?.[0];
+    const matching = recs.filter((r) => r.type === typeName || r.type === 'CNAME');
+    if (matching.length === 0) {
+      res.authorities = [{ name: 'test', type: Packet.TYPE.SOA, class: 1, ttl: this.soaTtl, ...SOA } as never];
+      return res;
+    }
+    res.answers = matching.map((r) => {
+      const base = { name: q.name, class: 1, ttl: r.ttl, type: Packet.TYPE[r.type] };
+      switch (r.type) {
+        case 'A':
+        case 'AAAA':
+          return { ...base, address: r.value } as never;
+        case 'CNAME':
+          return { ...base, domain: r.value } as never;
+        case 'MX':
+          return { ...base, exchange: r.value, priority: 10 } as never;
+        case 'TXT':
+          return { ...base, data: r.value } as never;
+      }
+    });
+    return res;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.udp.close(() => r()));
+    await new Promise<void>((r) => this.tcp.close(() => r()));
+  }
+}
