@@ -57,6 +57,11 @@ export class SinkdServer {
     if (config.upstreams.length === 0) {
       throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
     }
+    if (config.zones.length > 0) {
+      // Answering for a zone needs the authoritative path (AA=1, pass-through to the original
+      // servers, RRL); serving such a config as a plain resolver would silently do the wrong job.
+      throw new Error('zones: seized-zone mode is not available in this version of sinkd; remove "zones" to run as a resolver');
+    }
     const server = new SinkdServer(config, log);
     const lists = await server.mirror.loadFiles(config.blocklists, config.allowlists);
     server.logListReports(lists);

@@ -135,7 +135,8 @@ export class FakeUpstream {
     res.header.ra = 1;
     res.answers = [];
     res.authorities = [];
-    res.additionals = req.additionals.filter((r) => r.type === Packet.TYPE.EDNS);
+    // A fresh OPT: echoing the client's would need dns2 to encode options it has no codec for (cookies).
+    res.additionals = req.additionals.some((r) => r.type === Packet.TYPE.EDNS) ? [Packet.Resource.EDNS([], { udpPayloadSize: 1232 }) as never] : [];
     const q = req.questions[0]!;
     const name = q.name.toLowerCase();
     if (b.rcode !== undefined) {

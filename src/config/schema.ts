@@ -1,0 +1,191 @@
+// Owns what a valid configuration is: types, ranges and cross-field rules, with messages written for the admin.
+import { basename, extname } from 'node:path';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseEndpoint } from '../net/address.js';
+import { parseCidr } from '../net/cidr.js';
+import type { SinkdConfig } from './types.js';
+
+const DNS_PORT = 53;
+const DAY = 86_400;
+const WEEK = 7 * DAY;
+
+/** Every object is strict (a misspelt key is an error, not a silently ignored setting), and says which keys it knows. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code === 'unrecognized_keys') return `unknown key; expected one of: ${known}`;
+      if (iss.code === 'invalid_type') {
+        return iss.input === null
+          ? `has no value; give { ${known} } or remove the key to keep the defaults`
+          : `must be a mapping with keys: ${known}`;
+      }
+      return undefined;
+    },
+  });
+}
+
+function list<T extends z.ZodType>(item: T, what: string) {
+  return z.array(item, {
+    error: (iss) => (iss.input === null ? 'has no value; write [] for an empty list' : `must be a list of ${what}`),
+  });
+}
+
+/** One message for wrong type and out of range alike, so the admin learns the whole rule at once. */
+function int(min: number, max: number) {
+  const msg = `must be a whole number from ${min} to ${max}`;
+  // abort: a bad number is reported once, and cross-field rules (minTtl <= maxTtl) do not run on it.
+  const check = { error: msg, abort: true };
+  return z.number({ error: msg }).int(check).min(min, check).max(max, check);
+}
+
+function text(what: string) {
+  return z.string({ error: `must be ${what}` }).min(1, `must be ${what}, not empty`);
+}
+
+/** Rethrows a parser's one-line Error as a zod issue, so all problems are collected rather than the first thrown. */
+function parsedBy<T>(parse: (s: string) => T, what: string) {
+  return z.string({ error: `must be ${what} (a string)` }).transform((s, ctx) => {
+    try {
+      return parse(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+const endpoint = parsedBy((s) => parseEndpoint(s, DNS_PORT), 'an address');
+
+const cidr = parsedBy((s) => {
+  parseCidr(s);
+  return s;
+}, 'a CIDR');
+
+function ipLiteral(family: 4 | 6, example: string) {
+  return z
+    .string({ error: `must be an IPv${family} address such as ${example}` })
+    .refine((s) => isIP(s) === family && !s.includes('%'), `must be an IPv${family} address such as ${example}`);
+}
+
+const LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+function isDomainName(s: string): boolean {
+  const name = s.endsWith('.') ? s.slice(0, -1) : s;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((l) => LABEL.test(l));
+}
+const domainName = z
+  .string({ error: 'must be a domain name such as ns1.example.' })
+  .refine(isDomainName, 'must be a domain name such as ns1.example.');
+
+/** A list file: a bare path string, or {path, format, source, family}. Paths arrive already absolute (see load.ts). */
+const listSpec = z.preprocess(
+  (v) => (typeof v === 'string' ? { path: v } : v),
+  z
+    .strictObject(
+      {
+        path: text('a file path'),
+        format: z
+          .enum(['auto', 'plain', 'hosts', 'adblock'], { error: 'must be one of auto, plain, hosts, adblock' })
+          .default('auto'),
+        source: text('a name for this list').optional(),
+        family: text('a malware family name').optional(),
+      },
+      {
+        error: (iss) =>
+          iss.code === 'unrecognized_keys'
+            ? 'unknown key; expected one of: path, format, source, family'
+            : 'must be a file path, or a mapping with keys: path, format, source, family',
+      },
+    )
+    .transform(({ path, format, source, family }) => ({
+      path,
+      format,
+      source: source ?? basename(path, extname(path)),
+      ...(family === undefined ? {} : { family }),
+    })),
+);
+
+const zone = strict({
+  name: domainName.transform((s) => s.toLowerCase().replace(/\.$/, '')),
+  nameservers: list(endpoint, 'addresses').min(1, 'must name at least one server'),
+  soa: strict({
+    mname: domainName,
+    rname: domainName,
+    serial: int(0, 0xffff_ffff),
+    refresh: int(0, 0x7fff_ffff),
+    retry: int(0, 0x7fff_ffff),
+    expire: int(0, 0x7fff_ffff),
+    minimum: int(0, 0x7fff_ffff),
+  }),
+  ns: list(domainName, 'domain names').min(1, 'must name at least one name server'),
+  sinkhole: strict({ ipv4: ipLiteral(4, '192.0.2.66').optional(), ipv6: ipLiteral(6, '2001:db8::66').optional() }).optional(),
+});
+
+/**
+ * The complete configuration, after defaults, file and flags are merged: every key is
+ * required here because the built-in defaults always supply it.
+ */
+export const configSchema = strict({
+  listen: list(endpoint, 'addresses')
+    .min(1, 'must name at least one address to listen on')
+    .superRefine((eps, ctx) => {
+      const seen = new Map<string, number>();
+      eps.forEach((e, i) => {
+        const key = `${e.host}|${e.port}`;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else ctx.addIssue({ code: 'custom', path: [i], message: `same address as listen[${first}]` });
+      });
+    }),
+  upstreams: list(endpoint, 'addresses'),
+  upstream: strict({
+    // A healthy upstream answers in well under a second; waiting longer only delays the next one.
+    timeoutMs: int(1, 60_000),
+    tcpTimeoutMs: int(1, 120_000),
+  }),
+  blocklists: list(listSpec, 'list files'),
+  allowlists: list(listSpec, 'list files'),
+  sinkhole: strict({
+    mode: z.enum(['sinkhole', 'nxdomain'], { error: 'must be sinkhole or nxdomain' }),
+    ipv4: ipLiteral(4, '0.0.0.0'),
+    ipv6: ipLiteral(6, '::'),
+    ttl: int(0, DAY),
+  }),
+  cache: strict({
+    maxEntries: int(1, 100_000_000),
+    // At least one maximum-size DNS message (64 KiB); at most 64 GiB.
+    maxBytes: int(65_536, 64 * 1024 ** 3),
+    minTtl: int(0, DAY),
+    maxTtl: int(0, WEEK),
+    maxNegativeTtl: int(0, WEEK),
+    staleAnswerTtl: int(0, DAY),
+    maxStale: int(0, WEEK),
+  }).superRefine((c, ctx) => {
+    if (c.minTtl > c.maxTtl) {
+      ctx.addIssue({ code: 'custom', path: ['minTtl'], message: `must not exceed cache.maxTtl (${c.maxTtl})` });
+    }
+  }),
+  acl: strict({ allow: list(cidr, 'CIDR prefixes') }),
+  tcp: strict({
+    idleTimeoutMs: int(1, 600_000),
+    maxConnections: int(1, 65_535),
+  }),
+  log: strict({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+  }),
+  zones: list(zone, 'zones').superRefine((zs, ctx) => {
+    const seen = new Set<string>();
+    zs.forEach((z, i) => {
+      if (seen.has(z.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `zone ${z.name} is listed twice` });
+      seen.add(z.name);
+    });
+  }),
+});
+
+// Compile-time check that the schema produces exactly what the rest of sinkd is promised.
+type Parsed = z.output<typeof configSchema>;
+const _sameShape: (p: Parsed) => Omit<SinkdConfig, 'configFile'> = (p) => p;
+void _sameShape;

@@ -1,0 +1,63 @@
+// Owns the shape of sinkd's validated configuration, as the rest of the program sees it.
+import type { Endpoint } from '../net/address.js';
+
+export type ListFormat = 'auto' | 'plain' | 'hosts' | 'adblock';
+
+export interface ListSpec {
+  /** Absolute. */
+  path: string;
+  format: ListFormat;
+  /** Recorded with every entry and hit; defaults to the file name without its extension. */
+  source: string;
+  family?: string;
+}
+
+export type SinkholeMode = 'sinkhole' | 'nxdomain';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** A seized zone that sinkd answers for authoritatively (DESIGN.md, "zones:"). */
+export interface ZoneSpec {
+  /** Lowercase, without the trailing dot: `no-ip.info`. */
+  name: string;
+  /** The original provider's servers, asked for every name not on the blocklist. */
+  nameservers: Endpoint[];
+  soa: {
+    mname: string;
+    rname: string;
+    serial: number;
+    refresh: number;
+    retry: number;
+    expire: number;
+    minimum: number;
+  };
+  ns: string[];
+  /** Per-zone sinkhole addresses; a missing one falls back to the global sinkhole. */
+  sinkhole?: { ipv4?: string; ipv6?: string };
+}
+
+export interface SinkdConfig {
+  /** Absolute path of the file read, or null when running on built-in defaults. */
+  configFile: string | null;
+  listen: Endpoint[];
+  /** Never empty unless resolv.conf had no usable nameserver either. */
+  upstreams: Endpoint[];
+  upstream: { timeoutMs: number; tcpTimeoutMs: number };
+  blocklists: ListSpec[];
+  allowlists: ListSpec[];
+  sinkhole: { mode: SinkholeMode; ipv4: string; ipv6: string; ttl: number };
+  cache: {
+    maxEntries: number;
+    maxBytes: number;
+    minTtl: number;
+    maxTtl: number;
+    maxNegativeTtl: number;
+    staleAnswerTtl: number;
+    maxStale: number;
+  };
+  /** CIDR text as written; build a CidrSet from it. */
+  acl: { allow: string[] };
+  tcp: { idleTimeoutMs: number; maxConnections: number };
+  log: { level: LogLevel };
+  zones: ZoneSpec[];
+}
