@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../helpers/fake-upstream.js';
 import { freePort } from '../helpers/free-port.js';
+import { queryUdp } from '../helpers/dns-client.js';
 
 const client = ['kdig', 'dig'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 const execFileP = promisify(execFile);
@@ -24,12 +25,13 @@ describe.skipIf(!client || !existsSync(BIN))(`built sinkd queried with ${client 
   let up: FakeUpstream;
   let proc: ChildProcess;
   let port: number;
+  let dir: string;
   const out: string[] = [];
 
   beforeAll(async () => {
     up = await FakeUpstream.start();
     up.add('www.clean.example', { type: 'A', ttl: 3600, value: '192.0.2.99' });
-    const dir = mkdtempSync(join(tmpdir(), 'sinkd-bb-'));
+    dir = mkdtempSync(join(tmpdir(), 'sinkd-bb-'));
     writeFileSync(join(dir, 'list.txt'), '# family: njRAT\nevil-c2.no-ip.biz\n');
     port = await freePort();
     proc = spawn(process.execPath, [BIN, 'serve', '--listen', `127.0.0.1:${port}`, '--upstream', up.endpoint, '--blocklist', join(dir, 'list.txt')], { cwd: dir });
@@ -59,14 +61,35 @@ describe.skipIf(!client || !existsSync(BIN))(`built sinkd queried with ${client 
     expect(up.count('www.clean.example')).toBe(1);
   });
 
-  it('logs the asking client, and exits 0 on SIGTERM after flushing', async () => {
+  it('reloads the list files on SIGHUP without dropping a query', async () => {
+    expect(await dig(port, 'A', 'www.clean.example', '+short')).toBe('192.0.2.99');
+    writeFileSync(join(dir, 'list.txt'), '# family: njRAT\nevil-c2.no-ip.biz\nclean.example\n');
+    // Queries keep flowing while the reload happens; every one must be answered.
+    const during = Array.from({ length: 30 }, (_, i) => queryUdp(port, `evil-c2.no-ip.biz`, { id: i + 1, timeoutMs: 2000 }));
+    proc.kill('SIGHUP');
+    const answered = await Promise.all(during);
+    expect(answered.every((r) => r.answers.length === 1)).toBe(true);
+    for (let i = 0; i < 30 && !out.join('').includes('"event":"reload"'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await dig(port, 'A', 'www.clean.example', '+short')).toBe('0.0.0.0');
+  });
+
+  it('answers a query in flight when SIGTERM arrives', async () => {
+    up.add('slow.clean.test', { type: 'A', ttl: 60, value: '192.0.2.98' });
+    up.behaviours.set('slow.clean.test', { delayMs: 400 });
+    const pending = queryUdp(port, 'slow.clean.test', { timeoutMs: 3000 });
+    await new Promise((r) => setTimeout(r, 100));
+    proc.kill('SIGTERM');
+    const r = await pending;
+    expect((r.answers[0] as { address: string }).address).toBe('192.0.2.98');
+    const code = await new Promise((r) => (proc.exitCode !== null ? r(proc.exitCode) : proc.once('exit', (c) => r(c))));
+    expect(code).toBe(0);
+  });
+
+  it('logged the asking client, and flushed the log on exit', async () => {
     await new Promise((r) => setTimeout(r, 200));
     const sinkholes = out.join('').split('\n').filter((l) => l.includes('"event":"sinkhole"')).map((l) => JSON.parse(l));
     expect(sinkholes.length).toBeGreaterThanOrEqual(4);
     expect(sinkholes[0]).toMatchObject({ client: '127.0.0.1', qname: 'evil-c2.no-ip.biz', qtype: 'A', rule: 'evil-c2.no-ip.biz', family: 'njRAT', transport: 'udp' });
-    proc.kill('SIGTERM');
-    const code = await new Promise((r) => proc.once('exit', (c) => r(c)));
-    expect(code).toBe(0);
     expect(out.join('')).toContain('"event":"stop"');
   });
 });
