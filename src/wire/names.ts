@@ -27,13 +27,16 @@ const scratch = Buffer.allocUnsafe(256);
 /**
  * Reads an uncompressed question name at `off`. Returns the lowercased name without the trailing
  * dot ("" for the root) and the offset past it, or null when the name is malformed (pointer in the
- * question, label over 63, name over 255 octets, runs off the packet).
- * A "." inside a label is escaped as "\." so that it can never be mistaken for a label boundary.
+ * question, label over 63, name over 255 octets on the wire, runs off the packet).
+ * A "." inside a label is escaped as "\." and a "\" as "\\", so that two different names can never
+ * read the same (one label "a.b" is "a\.b"; the labels "a\" and "b" are "a\\.b").
+ * Only ASCII letters are lowercased (RFC 4343); other octets are kept as they are.
  */
 export function readQuestionName(buf: Buffer, off: number): { name: string; end: number } | null {
   const start = off;
   const end = buf.length;
   let out = 0;
+  let wire = 1; // octets of the name on the wire, counting the root label
   let escaped = false;
   for (;;) {
     if (off >= end) return null;
@@ -43,12 +46,13 @@ export function readQuestionName(buf: Buffer, off: number): { name: string; end:
       break;
     }
     if (len > 63) return null; // includes compression pointers: a question name has nothing to point back to
-    if (off + 1 + len > end || out + len + 1 > 255) return null;
+    wire += len + 1;
+    if (off + 1 + len > end || wire > 255) return null;
     if (out > 0) scratch[out++] = 0x2e;
     for (let i = off + 1, stop = off + 1 + len; i < stop; i++) {
       let c = buf[i]!;
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      else if (c === 0x2e) escaped = true;
+      else if (c === 0x2e || c === 0x5c) escaped = true;
       scratch[out++] = c;
     }
     off += len + 1;
@@ -57,20 +61,22 @@ export function readQuestionName(buf: Buffer, off: number): { name: string; end:
   return { name: escapeDottedLabels(buf, start, off), end: off };
 }
 
-// Rare path: rebuild the name label by label with "\." for dots inside labels.
+// Rare path: rebuild the name label by label with "\\" for backslashes and "\." for dots inside
+// labels, lowercasing ASCII letters only (String#toLowerCase would also fold latin1 letters).
 function escapeDottedLabels(buf: Buffer, start: number, nameEnd: number): string {
   const labels: string[] = [];
   let off = start;
   while (off < nameEnd - 1) {
     const len = buf[off]!;
-    labels.push(buf.toString('latin1', off + 1, off + 1 + len).toLowerCase().replaceAll('.', '\\.'));
+    const label = buf.toString('latin1', off + 1, off + 1 + len).replace(/[A-Z]+/g, (m) => m.toLowerCase());
+    labels.push(label.replaceAll('\\', '\\\\').replaceAll('.', '\\.'));
     off += len + 1;
   }
   return labels.join('.');
 }
 
 /**
- * Offsets (relative to `nameStart`) of each label of an uncompressed name, so that a suffix of the
+ * Packet offsets of each label of an uncompressed name starting at `nameStart`, so that a suffix of the
  * question name can be addressed by a compression pointer (used for the SOA owner of a sinkhole).
  */
 export function labelOffsets(buf: Buffer, nameStart: number): number[] {

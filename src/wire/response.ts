@@ -55,7 +55,8 @@ export function inspectResponse(buf: Buffer): ResponseInfo | null {
       optLength = off - start;
       continue;
     }
-    const ttl = buf.readUInt32BE(afterName + 4) & 0x7fffffff; // RFC 2181 8: top bit set means 0.. treat as positive 31-bit
+    const rawTtl = buf.readUInt32BE(afterName + 4);
+    const ttl = rawTtl > 0x7fffffff ? 0 : rawTtl; // RFC 2181 8: a TTL with the top bit set is treated as 0
     ttlOffsets.push(afterName + 4);
     ttls.push(ttl);
     if (type === QType.SOA && negativeTtl === null && i >= an && i < an + ns && rdlen >= 22) {
@@ -83,7 +84,10 @@ export function answersQuestion(reply: Buffer, id: number, query: Buffer, questi
   if (reply.length < questionEnd || reply.readUInt16BE(0) !== id) return false;
   if ((reply[2]! & 0x80) === 0) return false; // not a response
   if (reply.readUInt16BE(4) !== 1) return false;
-  for (let i = HEADER_SIZE; i < questionEnd; i++) {
+  const nameEnd = questionEnd - 4;
+  // QTYPE and QCLASS must match exactly: folding them like letters would take type 97 for HTTPS (65).
+  if (reply.readUInt32BE(nameEnd) !== query.readUInt32BE(nameEnd)) return false;
+  for (let i = HEADER_SIZE; i < nameEnd; i++) {
     let a = reply[i]!;
     let b = query[i]!;
     if (a === b) continue;
