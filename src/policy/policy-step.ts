@@ -25,6 +25,8 @@ export interface MatcherSource {
 export class PolicyStep implements Step {
   readonly name = 'policy';
   private readonly specs: Record<'sinkhole' | 'nxdomain' | 'nodata', SinkholeSpec>;
+  /** EDE extra text per rule, built once: a template string per sinkholed query showed in profiles. */
+  private readonly edeText = new WeakMap<Rule, string>();
 
   constructor(
     private readonly lists: MatcherSource,
@@ -50,15 +52,27 @@ export class PolicyStep implements Step {
       q.qtype,
       ruleOffset(req.raw, q.qname, rule.name),
       spec,
-      replyOpt(req, { code: Ede.BLOCKED, text: `sinkd: ${rule.name} (${rule.source})` }),
+      q.edns === null ? null : replyOpt(req, { code: Ede.BLOCKED, text: this.textFor(rule) }),
     );
     return { kind: ResultKind.SINKHOLED, bytes };
+  }
+
+  private textFor(rule: Rule): string {
+    let text = this.edeText.get(rule);
+    if (text === undefined) {
+      text = `sinkd: ${rule.name} (${rule.source})`;
+      this.edeText.set(rule, text);
+    }
+    return text;
   }
 }
 
 /** Offset in the packet of the label where the rule's name starts inside the question name. */
 function ruleOffset(raw: Buffer, qname: string, ruleName: string): number {
   if (ruleName.length === 0 || ruleName === qname) return HEADER_SIZE;
+  // Each "." in the text stands where a length octet is on the wire, so a suffix of the text
+  // starts at the same distance from the end, unless a label held an escaped "." or "\\".
+  if (!qname.includes('\\')) return HEADER_SIZE + qname.length - ruleName.length;
   const offsets = labelOffsets(raw, HEADER_SIZE);
   const ruleLabels = ruleName.split('.').length;
   return offsets[offsets.length - ruleLabels] ?? HEADER_SIZE;

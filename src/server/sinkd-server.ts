@@ -14,6 +14,7 @@ import { ForwardStep } from '../upstream/forward-step.js';
 import { buildChain } from '../chain/build-chain.js';
 import { BlocklistMirror, type ListLoadReport } from '../blocklist/mirror.js';
 import { qtypeName } from '../wire/index.js';
+import { SinkholeLog } from '../log/sinkhole-log.js';
 import { QueryHandler } from './query-handler.js';
 import { UdpListener } from './udp-listener.js';
 import { TcpListener } from './tcp-listener.js';
@@ -31,11 +32,13 @@ export class SinkdServer {
   readonly chainNames: string[];
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
+  private readonly sinkholeLog: SinkholeLog;
 
   private constructor(
     readonly config: SinkdConfig,
     private readonly log: Logger,
   ) {
+    this.sinkholeLog = new SinkholeLog(log);
     this.cache = new AnswerCache(config.cache);
     this.upstreams = new UpstreamPool(config.upstreams, config.upstream, {
       down: (server, reason) => log.warn({ event: 'upstream-down', upstream: server, reason }, `upstream ${server} failed: ${reason}`),
@@ -130,6 +133,7 @@ export class SinkdServer {
     const deadline = Date.now() + graceMs;
     while (this.handler.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.closeListeners();
+    this.sinkholeLog.flush();
     this.log.info({ event: 'stop', unanswered: this.handler.inflight }, 'sinkd stopped');
   }
 
@@ -138,8 +142,7 @@ export class SinkdServer {
   }
 
   private logSinkhole({ req, rule }: SinkholeEvent): void {
-    this.log.info({
-      event: 'sinkhole',
+    this.sinkholeLog.write({
       client: req.client.address,
       qname: req.query.qname,
       qtype: qtypeName(req.query.qtype),
@@ -147,6 +150,7 @@ export class SinkdServer {
       source: rule.source,
       family: rule.family ?? null,
       transport: req.transport,
+      clientSubnet: req.query.edns?.clientSubnet,
     });
   }
 

@@ -61,6 +61,12 @@ describe('sinkhole', () => {
     expect(parent.header.rcode).toBe(3); // not listed: forwarded, fake upstream says NXDOMAIN
   });
 
+  it('owns the NODATA SOA by the matching rule for a name below it', async () => {
+    const r = await queryUdp(sinkd.port, 'A.b.Evil.no-ip.biz', { type: 'MX' });
+    expect(r.authorities[0]!.name.toLowerCase()).toBe('evil.no-ip.biz');
+    expect(r.questions[0]!.name).toBe('A.b.Evil.no-ip.biz');
+  });
+
   it('lets an allow entry win over a block of its parent', async () => {
     const r = await queryUdp(sinkd.port, 'good.c2.hopto.org');
     expect((r.answers[0] as { address: string }).address).toBe('192.0.2.20');

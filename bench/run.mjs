@@ -1,0 +1,957 @@
+#!/usr/bin/env node
+// sinkd benchmark harness: `npm run bench` (builds, then runs this file).
+//
+// What it does (see bench/README.md for the why):
+//   1. generates test data in a temp dir: 3 DDNS-like zones (no-ip.biz, hopto.org,
+//      zapto.org) with a few thousand A/AAAA hostnames, a plain-format blocklist, and
+//      one dnsperf query file per mix;
+//   2. starts nsd on a free loopback port as the local authoritative upstream;
+//   3. starts sinkd pinned to CPU 0 (`taskset -c 0 node dist/cli/main.js serve ...`);
+//   4. runs dnsperf pinned to CPU 1 for each mix and prints a table plus one JSON line;
+//   5. runs the same load against a bare Node.js UDP echo (bench/bare-udp-responder.mjs)
+//      and against nsd directly, as baselines for what this machine can do.
+//
+// Plain Node ESM, no dependencies. Only loopback traffic. Every load run is bounded in
+// count (-n for one-pass files) and time (-l, plus a hard kill timer), and every process
+// started here is stopped at the end, on errors and on SIGINT/SIGTERM.
+
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+let SINKD_MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
+const BARE = path.join(HERE, 'bare-udp-responder.mjs');
+
+// ---------------------------------------------------------------------------------
+// options
+
+const USAGE = `usage: node bench/run.mjs [options]        (or: npm run bench -- [options])
+
+  --seconds N        measured seconds per mix (default 10)
+  --warmup N         unmeasured warm-up seconds before a mix (default 2)
+  --repeat N         measure each mix N times, report the run with the median qps
+                     (default 1; use 3 on noisy machines and VMs)
+  --only LIST        comma-separated rows to run, e.g. blocked,cached
+                     (rows: ${'$ROWS'})
+  --target HOST:PORT bench an already running server instead of starting sinkd
+                     (nsd is still started as the upstream; see --nsd-port, --workdir)
+  --sinkd FILE       sinkd entry point (default dist/cli/main.js), e.g. another build
+  --self-test        point the sinkd mixes at nsd itself (validates the harness
+                     without sinkd)
+  --clients N        dnsperf -c (default 20)
+  --outstanding N    dnsperf -q (default 100)
+  --threads N        dnsperf -T (default 1)
+  --timeout S        dnsperf -t, seconds until a query counts as lost (default 2)
+  --hosts N          hostnames per zone (default 1200, 3 zones)
+  --blocked N        hostnames put on the blocklist (default 500)
+  --server-cpu N     CPU for the server under test (default 0)
+  --load-cpu N       CPU for dnsperf and nsd (default 1)
+  --nsd-port N       fixed port for nsd (default: a free one)
+  --workdir DIR      where to write data (default: a new dir under ${os.tmpdir()})
+  --keep             keep the work dir (always kept when --workdir is given)
+  --help
+`;
+
+const ALL_ROWS = ['bare-node-udp', 'nsd-direct', 'blocked', 'cached', 'mixed', 'uncached', 'blocked-loginfo'];
+const SINKD_ROWS = ['blocked', 'cached', 'mixed', 'uncached'];
+
+function die(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      repeat: { type: 'string', default: '1' },
+      only: { type: 'string' },
+      target: { type: 'string' },
+      'self-test': { type: 'boolean', default: false },
+      sinkd: { type: 'string' },
+      clients: { type: 'string', default: '20' },
+      outstanding: { type: 'string', default: '100' },
+      threads: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '2' },
+      hosts: { type: 'string', default: '1200' },
+      blocked: { type: 'string', default: '500' },
+      'server-cpu': { type: 'string', default: '0' },
+      'load-cpu': { type: 'string', default: '1' },
+      'nsd-port': { type: 'string' },
+      workdir: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+} catch (err) {
+  die(`${err.message}\n\n${USAGE.replace('$ROWS', ALL_ROWS.join(', '))}`);
+}
+if (opts.help) {
+  process.stdout.write(USAGE.replace('$ROWS', ALL_ROWS.join(', ')));
+  process.exit(0);
+}
+
+function intOpt(name, min, max) {
+  const v = Number(opts[name]);
+  if (!Number.isInteger(v) || v < min || v > max) die(`--${name} must be an integer in ${min}..${max}`);
+  return v;
+}
+const SECONDS = intOpt('seconds', 1, 600);
+const WARMUP = intOpt('warmup', 0, 60);
+const REPEAT = intOpt('repeat', 1, 9);
+const CLIENTS = intOpt('clients', 1, 1000);
+const OUTSTANDING = intOpt('outstanding', 1, 65535);
+const THREADS = intOpt('threads', 1, 64);
+const TIMEOUT = intOpt('timeout', 1, 30);
+const HOSTS_PER_ZONE = intOpt('hosts', 50, 100000);
+const BLOCKED_COUNT = intOpt('blocked', 10, HOSTS_PER_ZONE * 3 - 10);
+const SERVER_CPU = intOpt('server-cpu', 0, 1023);
+const LOAD_CPU = intOpt('load-cpu', 0, 1023);
+const NSD_FIXED_PORT = opts['nsd-port'] ? intOpt('nsd-port', 1, 65535) : null;
+if (opts.target && opts['self-test']) die('--target and --self-test exclude each other');
+
+function parseHostPort(s) {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s);
+  if (!m) die(`--target wants HOST:PORT, got ${s}`);
+  return { host: m[1], port: Number(m[2]) };
+}
+const TARGET = opts.target ? parseHostPort(opts.target) : null;
+if (opts.sinkd) SINKD_MAIN = path.resolve(opts.sinkd);
+
+let rowsWanted = ALL_ROWS;
+if (opts.only) {
+  rowsWanted = opts.only.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const r of rowsWanted) if (!ALL_ROWS.includes(r)) die(`--only: unknown row "${r}" (rows: ${ALL_ROWS.join(', ')})`);
+}
+// With a foreign target or in self-test there is no sinkd of ours to restart at log level info.
+if ((TARGET || opts['self-test']) && rowsWanted.includes('blocked-loginfo')) {
+  rowsWanted = rowsWanted.filter((r) => r !== 'blocked-loginfo');
+  if (opts.only) process.stderr.write('bench: blocked-loginfo needs a sinkd started by the harness; skipped\n');
+}
+
+// ---------------------------------------------------------------------------------
+// process bookkeeping: everything we start is tracked and stopped by its own id
+
+const children = new Set();
+
+function log(msg) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function startProcess(cmd, args, { cwd, stdout = 'ignore', stderr = 'ignore', name } = {}) {
+  // detached: each child leads its own process group, so stopping it also stops the
+  // processes it forks (nsd's server/xfrd children, sinkd workers) and nothing else.
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', stdout, stderr], detached: true });
+  const rec = { child, name: name ?? cmd, exited: false, code: null, signal: null };
+  rec.done = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      rec.exited = true;
+      rec.code = code;
+      rec.signal = signal;
+      children.delete(rec);
+      resolve();
+    });
+    child.on('error', (err) => {
+      rec.exited = true;
+      rec.error = err;
+      children.delete(rec);
+      resolve();
+    });
+  });
+  children.add(rec);
+  return rec;
+}
+
+function signalGroup(rec, sig) {
+  if (rec.exited || !rec.child.pid) return;
+  try {
+    process.kill(-rec.child.pid, sig);
+  } catch {
+    try {
+      rec.child.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function groupAlive(rec) {
+  try {
+    process.kill(-rec.child.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the process itself (so nsd/sinkd can stop and reap their own children),
+ *  SIGKILL to its whole group after graceMs, and to any member left behind. */
+async function stopProcess(rec, graceMs = 3000) {
+  if (!rec) return;
+  if (!rec.exited) {
+    try {
+      rec.child.kill('SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const t = setTimeout(() => signalGroup(rec, 'SIGKILL'), graceMs);
+    await Promise.race([rec.done, sleep(graceMs + 2000)]);
+    clearTimeout(t);
+  }
+  if (rec.child.pid && groupAlive(rec)) {
+    await sleep(300);
+    if (groupAlive(rec)) {
+      try {
+        process.kill(-rec.child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+async function stopAll() {
+  await Promise.all([...children].map((rec) => stopProcess(rec)));
+}
+
+process.on('exit', () => {
+  for (const rec of children) signalGroup(rec, 'SIGKILL');
+});
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130); // second signal: leave now ('exit' kills children)
+    interrupted = true;
+    log(`${sig}: stopping`);
+    // stop the children; main() then sees `interrupted`, skips what is left, prints what it
+    // has and exits 130. The timer is a fallback in case main() is stuck.
+    stopAll();
+    setTimeout(() => {
+      removeWorkdir();
+      process.exit(130);
+    }, 15000).unref();
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+}
+
+// taskset wrapper; falls back to no pinning when taskset or the CPUs are missing
+const CPU_COUNT = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+const CAN_PIN = which('taskset') && CPU_COUNT > Math.max(SERVER_CPU, LOAD_CPU) && SERVER_CPU !== LOAD_CPU;
+function pinned(cpu, cmd, args) {
+  return CAN_PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+// ---------------------------------------------------------------------------------
+// CPU accounting: shows whether a figure was limited by the server's own CPU
+// (srv cpu ~100%) or by something else on its CPU (cpu busy 100%, srv cpu lower)
+
+const LOADAVG_AT_START = os.loadavg().map((x) => Math.round(x * 100) / 100);
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** busy/total jiffies of one CPU from /proc/stat (null when unavailable). */
+function cpuJiffies(cpu) {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    const busy = user + nice + system + irq + softirq + (steal || 0);
+    return { busy, total: busy + idle + iowait };
+  } catch {
+    return null;
+  }
+}
+
+/** utime+stime ticks of every process in process group pgid (the server and its forks). */
+function groupTicks(pgid) {
+  if (!pgid) return null;
+  let ticks = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* process went away */
+    }
+  }
+  return ticks;
+}
+
+function cpuSample(pgid) {
+  return { t: process.hrtime.bigint(), cpu: CAN_PIN ? cpuJiffies(SERVER_CPU) : null, ticks: groupTicks(pgid) };
+}
+
+function cpuDelta(a, b) {
+  const wallS = Number(b.t - a.t) / 1e9;
+  const out = { serverCpuPct: null, serverCoreBusyPct: null };
+  if (a.ticks !== null && b.ticks !== null && wallS > 0) {
+    out.serverCpuPct = Math.round(((b.ticks - a.ticks) / CLK_TCK / wallS) * 100);
+  }
+  if (a.cpu && b.cpu && b.cpu.total > a.cpu.total) {
+    out.serverCoreBusyPct = Math.round(((b.cpu.busy - a.cpu.busy) / (b.cpu.total - a.cpu.total)) * 100);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------
+// ports and probes
+
+async function udpFree(port) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+async function tcpFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+/** A loopback port free for both UDP and TCP (sinkd and nsd listen on both). */
+async function freePort() {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    if ((await udpFree(port)) && (await tcpFree(port))) return port;
+  }
+  throw new Error('no free loopback port found in 50 tries');
+}
+
+/** One kdig query; returns { ok, status, answers[] } (never throws, bounded by +time). */
+function kdig(host, port, name, type = 'A', { tcp = false } = {}) {
+  const args = [`@${host}`, '-p', String(port), '+time=1', '+retry=0', '+noedns', name, type];
+  if (tcp) args.unshift('+tcp');
+  const r = spawnSync('kdig', args, { encoding: 'utf8', timeout: 5000 });
+  const out = `${r.stdout ?? ''}`;
+  const status = /status: (\w+)/.exec(out)?.[1] ?? null;
+  const answers = [];
+  const sect = out.split(';; ANSWER SECTION:')[1];
+  if (sect) {
+    for (const line of sect.split('\n').slice(1)) {
+      if (!line.trim() || line.startsWith(';;')) break;
+      const f = line.trim().split(/\s+/);
+      answers.push({ name: f[0], ttl: Number(f[1]), type: f[3], data: f.slice(4).join(' ') });
+    }
+  }
+  return { ok: status !== null, status, answers };
+}
+
+async function waitForDns(host, port, name, rec, limitMs = 10000) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    if (rec && rec.exited) return false;
+    if (kdig(host, port, name, 'A').ok) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------
+// test data
+
+/** Small seeded PRNG (mulberry32) so the zones and lists are the same on every run. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ZONES = ['no-ip.biz', 'hopto.org', 'zapto.org'];
+const WORDS = ['home', 'cam', 'office', 'nas', 'srv', 'game', 'mc', 'vpn', 'rat', 'dark', 'pc', 'lab',
+  'box', 'router', 'dvr', 'plex', 'mail', 'ftp', 'web', 'cloud', 'njrat', 'host', 'dyn', 'pi', 'kali',
+  'remote', 'cctv', 'node', 'bot', 'minecraft', 'shop', 'test', 'dev', 'storage', 'music', 'photo'];
+const RESERVED = new Set(['ns1', 'ns2', 'dyn', 'c2']);
+
+function buildData(dir, runTag) {
+  const rnd = prng(20140630);
+  const pick = (arr) => arr[Math.floor(rnd() * arr.length)];
+  const shuffle = (arr) => {
+    for (let i = arr.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [arr[i], arr[j]] = [arr[j], arr[i]];
+    }
+    return arr;
+  };
+
+  // hostnames + zone files
+  const hosts = []; // { name, a, aaaa }
+  const zoneFiles = [];
+  ZONES.forEach((zone, zi) => {
+    const seen = new Set();
+    const lines = [
+      `; generated by bench/run.mjs`,
+      `$ORIGIN ${zone}.`,
+      `$TTL 3600`,
+      `@ IN SOA ns1.${zone}. hostmaster.${zone}. 2014063001 3600 600 604800 60`,
+      `@ IN NS ns1.${zone}.`,
+      `@ IN NS ns2.${zone}.`,
+      `ns1 IN A 127.0.0.1`,
+      `ns2 IN A 127.0.0.1`,
+      // wildcard: every <anything>.dyn.<zone> exists, so "uncached" can ask unique names
+      `*.dyn IN A 198.51.100.${10 + zi}`,
+      `*.dyn IN AAAA 2001:db8:ffff::${10 + zi}`,
+    ];
+    for (let i = 0; i < HOSTS_PER_ZONE; i++) {
+      let label;
+      do {
+        label = pick(WORDS) + (rnd() < 0.5 ? '-' + pick(WORDS) : '') + Math.floor(rnd() * 10000);
+      } while (seen.has(label) || RESERVED.has(label));
+      seen.add(label);
+      const a = `10.${zi + 1}.${(i >> 8) & 255}.${i & 255}`;
+      const aaaa = `2001:db8:${zi + 1}::${i.toString(16)}`;
+      lines.push(`${label} IN A ${a}`, `${label} IN AAAA ${aaaa}`);
+      hosts.push({ name: `${label}.${zone}`, a, aaaa });
+    }
+    const file = path.join(dir, `${zone}.zone`);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    zoneFiles.push({ zone, file });
+  });
+
+  // blocklist: BLOCKED_COUNT hostnames (each blocks itself and its subtree) plus
+  // subtree-only entries c2.<clean host>: the clean host resolves, everything from c2 down
+  // is blocked, so a matcher must walk past a non-matching parent.
+  const order = shuffle(hosts.map((_, i) => i));
+  const blockedHosts = order.slice(0, BLOCKED_COUNT).map((i) => hosts[i]);
+  const cleanHosts = order.slice(BLOCKED_COUNT).map((i) => hosts[i]);
+  const subtreeParents = cleanHosts.slice(0, Math.max(5, Math.floor(BLOCKED_COUNT / 10)));
+  const subtreeEntries = subtreeParents.map((h) => `c2.${h.name}`);
+  const blocklist = path.join(dir, 'blocked.txt');
+  fs.writeFileSync(
+    blocklist,
+    [
+      '# sinkd bench blocklist (plain format: one name a line; an entry blocks its subtree)',
+      `# generated by bench/run.mjs: ${blockedHosts.length} hostnames + ${subtreeEntries.length} subtree entries`,
+      '',
+      ...blockedHosts.map((h) => h.name),
+      '# subtree-only entries: the parent host itself stays clean',
+      ...subtreeEntries,
+    ].join('\n') + '\n',
+  );
+
+  // query names
+  const blockedQueryName = () => {
+    const r = rnd();
+    if (r < 0.4) return pick(blockedHosts).name; // exact entry
+    if (r < 0.6) return `www.${pick(blockedHosts).name}`; // one level below
+    if (r < 0.8) return `a${Math.floor(rnd() * 100)}.b.${pick(blockedHosts).name}`; // deeper
+    if (r < 0.9) return pick(subtreeEntries); // subtree entry itself
+    return `x${Math.floor(rnd() * 100)}.${pick(subtreeEntries)}`; // below a subtree entry
+  };
+  const write = (name, lines) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    return { file, lines: lines.length };
+  };
+
+  const files = {};
+  files.blocked = write('q-blocked.txt', Array.from({ length: 10000 }, () => `${blockedQueryName()} A`));
+  files.cached = write('q-cached.txt', shuffle(cleanHosts.map((h) => `${h.name} A`)));
+  files.mixed = write(
+    'q-mixed.txt',
+    Array.from({ length: 10000 }, () => {
+      const type = rnd() < 0.6 ? 'A' : 'AAAA';
+      return rnd() < 0.8 ? `${pick(cleanHosts).name} ${type}` : `${blockedQueryName()} ${type}`;
+    }),
+  );
+  // uncached: names never asked before (random run tag), answered by the *.dyn wildcards.
+  // Sized for ~120k qps over the whole run and read once (-n 1): no name is asked twice.
+  const unique = (tag, n) =>
+    Array.from({ length: n }, (_, i) => `${tag}${i.toString(36)}.dyn.${ZONES[i % ZONES.length]} A`);
+  const uncachedCount = Math.min(SECONDS * 120000, 5_000_000);
+  files.uncached = write('q-uncached.txt', unique(`u${runTag}-`, uncachedCount));
+  files['uncached-warm'] = write('q-uncached-warm.txt', unique(`w${runTag}-`, Math.max(1, WARMUP) * 40000));
+  const regenerate = (key, i) => {
+    if (key !== 'uncached') throw new Error(`cannot regenerate ${key}`);
+    return write(`q-uncached-${i}.txt`, unique(`u${runTag}r${i}-`, uncachedCount)).file;
+  };
+
+  return {
+    zoneFiles,
+    blocklist,
+    files,
+    regenerate,
+    probes: {
+      clean: cleanHosts[0],
+      blocked: blockedHosts[0].name,
+      below: `www.${blockedHosts[1].name}`,
+      subtreeParent: subtreeParents[0],
+      subtree: `x.${subtreeEntries[0]}`,
+    },
+    counts: { hosts: hosts.length, blocked: blockedHosts.length, subtreeEntries: subtreeEntries.length },
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// nsd
+
+function writeNsdConf(dir, port, zoneFiles) {
+  const q = (s) => JSON.stringify(s);
+  const conf = [
+    'server:',
+    `  ip-address: 127.0.0.1@${port}`,
+    `  port: ${port}`,
+    '  do-ip6: no',
+    '  username: ""',
+    '  chroot: ""',
+    `  zonesdir: ${q(dir)}`,
+    '  database: ""',
+    `  zonelistfile: ${q(path.join(dir, 'nsd-zone.list'))}`,
+    `  xfrdfile: ${q(path.join(dir, 'nsd-xfrd.state'))}`,
+    `  xfrdir: ${q(dir)}`,
+    `  pidfile: ${q(path.join(dir, 'nsd.pid'))}`,
+    `  logfile: ${q(path.join(dir, 'nsd.log'))}`,
+    '  verbosity: 0',
+    '  server-count: 1',
+    '  hide-version: yes',
+    // answer section only (no NS/glue): a cheaper upstream, so that in "uncached" nsd
+    // takes as little as possible of the load CPU it shares with dnsperf
+    '  minimal-responses: yes',
+    '  rrl-ratelimit: 0',
+    '  rrl-whitelist-ratelimit: 0',
+    'remote-control:',
+    '  control-enable: no',
+    ...zoneFiles.flatMap(({ zone, file }) => ['zone:', `  name: ${zone}`, `  zonefile: ${q(file)}`]),
+  ].join('\n');
+  const file = path.join(dir, 'nsd.conf');
+  fs.writeFileSync(file, conf + '\n');
+  return file;
+}
+
+async function startNsd(dir, port, zoneFiles, cpu, probeName) {
+  // a leftover server on the port would answer the readiness probe in nsd's place
+  if (!(await udpFree(port)) || !(await tcpFree(port))) throw new Error(`port ${port} is in use; cannot start nsd there`);
+  const conf = writeNsdConf(dir, port, zoneFiles);
+  if (which('nsd-checkconf')) {
+    const r = spawnSync('nsd-checkconf', [conf], { encoding: 'utf8', timeout: 10000 });
+    if (r.status !== 0) throw new Error(`nsd-checkconf failed: ${r.stdout}${r.stderr}`);
+  }
+  const errFile = path.join(dir, 'nsd.stderr');
+  const errFd = fs.openSync(errFile, 'a');
+  const [cmd, args] = pinned(cpu, 'nsd', ['-d', '-c', conf]);
+  const rec = startProcess(cmd, args, { cwd: dir, stdout: errFd, stderr: errFd, name: 'nsd' });
+  fs.closeSync(errFd);
+  if (!(await waitForDns('127.0.0.1', port, probeName, rec, 10000))) {
+    await stopProcess(rec);
+    const tail = readTail(errFile) + readTail(path.join(dir, 'nsd.log'));
+    throw new Error(`nsd did not answer on 127.0.0.1:${port} within 10 s\n${tail}`);
+  }
+  return { rec, pgid: rec.child.pid };
+}
+
+function readTail(file, bytes = 2000) {
+  try {
+    const buf = fs.readFileSync(file);
+    return buf.subarray(Math.max(0, buf.length - bytes)).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// servers under test
+
+async function startBare(cpu) {
+  const port = await freePort();
+  const [cmd, args] = pinned(cpu, process.execPath, [BARE, '--host', '127.0.0.1', '--port', String(port)]);
+  const rec = startProcess(cmd, args, { name: 'bare-udp-responder' });
+  if (!(await waitForDns('127.0.0.1', port, 'probe.example', rec, 5000))) {
+    await stopProcess(rec);
+    throw new Error('bare UDP responder did not answer within 5 s');
+  }
+  return { rec, host: '127.0.0.1', port, pgid: rec.child.pid };
+}
+
+async function startSinkd(dir, nsdPort, blocklist, level, cpu, probeName) {
+  if (!fs.existsSync(SINKD_MAIN)) throw new Error(`${path.relative(ROOT, SINKD_MAIN)} not found (build failed?)`);
+  const port = await freePort();
+  const q = (s) => JSON.stringify(s);
+  const cfg = [
+    '# generated by bench/run.mjs',
+    `listen: [${q(`127.0.0.1:${port}`)}]`,
+    `upstreams: [${q(`127.0.0.1:${nsdPort}`)}]`,
+    `blocklists: [${q(blocklist)}]`,
+    'allowlists: []',
+    `log: { level: ${level} }`,
+  ].join('\n');
+  const cfgFile = path.join(dir, `sinkd-${level}.yaml`);
+  fs.writeFileSync(cfgFile, cfg + '\n');
+  const errFile = path.join(dir, `sinkd-${level}.stderr`);
+  const errFd = fs.openSync(errFile, 'w');
+  // At level info every sinkholed query writes a log line to stdout: send it to
+  // /dev/null (the cost of producing the line is what we want to see, not a disk).
+  let outFd = 'ignore';
+  if (level !== 'info') outFd = fs.openSync(path.join(dir, `sinkd-${level}.stdout`), 'w');
+  const [cmd, args] = pinned(cpu, process.execPath, [SINKD_MAIN, 'serve', '--config', cfgFile]);
+  const rec = startProcess(cmd, args, { cwd: dir, stdout: outFd, stderr: errFd, name: `sinkd(${level})` });
+  fs.closeSync(errFd);
+  if (typeof outFd === 'number') fs.closeSync(outFd);
+  if (!(await waitForDns('127.0.0.1', port, probeName, rec, 10000))) {
+    const why = rec.exited ? `exited (code ${rec.code}, signal ${rec.signal})` : 'did not answer within 10 s';
+    await stopProcess(rec);
+    throw new Error(`sinkd ${why}; config ${cfgFile}\n${readTail(errFile)}${readTail(path.join(dir, `sinkd-${level}.stdout`))}`);
+  }
+  return { rec, host: '127.0.0.1', port, cfgFile, pgid: rec.child.pid };
+}
+
+/** Answers that show whether the target really sinkholes and forwards (not timed). */
+function correctness(host, port, probes) {
+  const res = {};
+  const addrs = (r) => r.answers.filter((a) => a.type === 'A' || a.type === 'AAAA').map((a) => a.data);
+  const c = kdig(host, port, probes.clean.name, 'A');
+  res.clean = c.status === 'NOERROR' && addrs(c).includes(probes.clean.a) ? 'ok' : `unexpected: ${c.status} ${addrs(c)}`;
+  const p = kdig(host, port, probes.subtreeParent.name, 'A');
+  res.subtreeParentClean =
+    p.status === 'NOERROR' && addrs(p).includes(probes.subtreeParent.a) ? 'ok' : `unexpected: ${p.status} ${addrs(p)}`;
+  for (const key of ['blocked', 'below', 'subtree']) {
+    const r = kdig(host, port, probes[key], 'A');
+    const a = addrs(r);
+    // sinkholed: some sinkhole address (not a zone address 10.x / 198.51.100.x), or NXDOMAIN mode
+    const sinkholed = (r.status === 'NOERROR' && a.length > 0 && !a.some((x) => x.startsWith('10.'))) || r.status === 'NXDOMAIN';
+    res[key] = sinkholed ? `ok (${r.status}${a.length ? ' ' + a.join(',') : ''})` : `NOT sinkholed: ${r.status} ${a}`;
+  }
+  const u = kdig(host, port, `probe-${Date.now()}.dyn.${ZONES[0]}`, 'A');
+  res.uncachedForward = u.status === 'NOERROR' && addrs(u).some((x) => x.startsWith('198.51.100.')) ? 'ok' : `unexpected: ${u.status} ${addrs(u)}`;
+  const t = kdig(host, port, probes.clean.name, 'A', { tcp: true });
+  res.tcp = t.status === 'NOERROR' ? 'ok' : `unexpected: ${t.status}`;
+  return res;
+}
+
+// ---------------------------------------------------------------------------------
+// dnsperf
+
+/** Parse dnsperf 2.x "Statistics:" output. Returns null fields for what is missing. */
+function parseDnsperf(out) {
+  const num = (re) => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : null;
+  };
+  const lat = /Average Latency \(s\):\s+([\d.]+) \(min ([\d.]+), max ([\d.]+)\)/.exec(out);
+  const rcodeText = /Response codes:[ \t]*(.*)/.exec(out)?.[1]?.trim() ?? '';
+  const rcodes = {};
+  for (const m of rcodeText.matchAll(/([A-Z0-9]+) (\d+) \(/g)) rcodes[m[1]] = Number(m[2]);
+  const ms = (v) => (v === null ? null : Math.round(v * 1e6) / 1e3);
+  const r = {
+    sent: num(/Queries sent:\s+(\d+)/),
+    completed: num(/Queries completed:\s+(\d+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    interrupted: num(/Queries interrupted:\s+(\d+)/),
+    rcodes,
+    runtimeS: num(/Run time \(s\):\s+([\d.]+)/),
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    avgLatencyMs: lat ? ms(Number(lat[1])) : null,
+    minLatencyMs: lat ? ms(Number(lat[2])) : null,
+    maxLatencyMs: lat ? ms(Number(lat[3])) : null,
+    stddevLatencyMs: ms(num(/Latency StdDev \(s\):\s+([\d.]+)/)),
+  };
+  if (r.qps !== null) r.qps = Math.round(r.qps);
+  return r;
+}
+
+/** One bounded dnsperf run. -l bounds time; onePass adds -n 1 (each line asked once). */
+async function dnsperf(server, file, { seconds, onePass = false, outstanding = OUTSTANDING }) {
+  const args = ['-s', server.host, '-p', String(server.port), '-d', file, '-l', String(seconds),
+    '-c', String(CLIENTS), '-q', String(outstanding), '-T', String(THREADS), '-t', String(TIMEOUT)];
+  if (onePass) args.push('-n', '1');
+  const [cmd, cargs] = pinned(LOAD_CPU, 'dnsperf', args);
+  const child = spawn(cmd, cargs, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const rec = { child, name: 'dnsperf', exited: false };
+  children.add(rec);
+  let out = '';
+  let errTail = '';
+  child.stdout.on('data', (d) => {
+    if (out.length < 1_000_000) out += d;
+  });
+  child.stderr.on('data', (d) => {
+    errTail = (errTail + d).slice(-4000); // per-query timeout lines: keep the tail only
+  });
+  const hardLimitMs = (seconds + TIMEOUT + 20) * 1000;
+  const killer = setTimeout(() => signalGroup(rec, 'SIGKILL'), hardLimitMs);
+  const code = await new Promise((resolve) => {
+    child.on('close', (c) => resolve(c));
+    child.on('error', () => resolve(-1));
+  });
+  clearTimeout(killer);
+  rec.exited = true;
+  children.delete(rec);
+  const parsed = parseDnsperf(out);
+  if (code !== 0 || parsed.qps === null) {
+    parsed.error = `dnsperf exit ${code}: ${(errTail || out).trim().split('\n').slice(-3).join(' | ')}`;
+  }
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------------
+// main
+
+const results = [];
+const notes = [];
+let workdir = null;
+let ownWorkdir = false;
+
+function removeWorkdir() {
+  if (workdir && ownWorkdir && !opts.keep) {
+    try {
+      fs.rmSync(workdir, { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+const ROW_DEF = {
+  'bare-node-udp': { file: 'blocked', what: 'bare Node dgram echo (QR bit flipped), blocked query file' },
+  'nsd-direct': { file: 'cached', what: 'nsd answering directly (C, authoritative), clean names A' },
+  blocked: { file: 'blocked', what: 'blocked names and names below them, A' },
+  cached: { file: 'cached', fill: true, what: 'clean names, A, all cached by a warm-up pass' },
+  mixed: { file: 'mixed', fill: true, what: '80% clean / 20% blocked, 60% A / 40% AAAA, warmed' },
+  uncached: { file: 'uncached', onePass: true, warmFile: 'uncached-warm', what: 'unique clean names, each forwarded' },
+  'blocked-loginfo': { file: 'blocked', what: 'as blocked, sinkd at log level info (stdout to /dev/null)' },
+};
+
+async function measure(row, serverLabel, server, data) {
+  if (interrupted) return;
+  const def = ROW_DEF[row];
+  const file = data.files[def.file].file;
+  // warm-up (unmeasured): fill the cache with every name of the file, or just get the JIT going
+  if (def.fill) {
+    log(`${row}: warm-up pass over ${data.files[def.file].lines} names`);
+    const w = await dnsperf(server, file, { seconds: 60, onePass: true });
+    if (w.error || w.lost) log(`${row}: warm-up: ${w.error ?? `${w.lost} queries lost`}`);
+  } else if (WARMUP > 0) {
+    log(`${row}: warm-up ${WARMUP} s`);
+    const wf = def.warmFile ? data.files[def.warmFile].file : file;
+    const w = await dnsperf(server, wf, { seconds: WARMUP, onePass: Boolean(def.warmFile) });
+    if (w.error) log(`${row}: warm-up: ${w.error}`);
+  }
+  if (interrupted) return;
+  const runs = [];
+  for (let i = 0; i < REPEAT && !interrupted; i++) {
+    // one-pass files (uncached) get a fresh file per repetition: no name is asked twice
+    const f = def.onePass && i > 0 ? data.regenerate(def.file, i) : file;
+    log(`${row}: measuring ${SECONDS} s against ${serverLabel} ${server.host}:${server.port}${REPEAT > 1 ? ` (run ${i + 1}/${REPEAT})` : ''}`);
+    const before = cpuSample(server.pgid);
+    const r = await dnsperf(server, f, { seconds: SECONDS, onePass: Boolean(def.onePass) });
+    Object.assign(r, cpuDelta(before, cpuSample(server.pgid)));
+    if (interrupted) break;
+    if (def.onePass && r.sent !== null && r.sent >= data.files[def.file].lines) {
+      r.note = 'query file exhausted before the time limit';
+    }
+    runs.push(r);
+  }
+  if (runs.length === 0) return;
+  const ok = runs.filter((r) => !r.error).sort((a, b) => a.qps - b.qps);
+  const chosen = ok.length ? ok[Math.floor((ok.length - 1) / 2)] : runs[0];
+  const row$ = { mix: row, server: serverLabel, ...chosen };
+  if (runs.length > 1) row$.runsQps = runs.map((r) => r.qps);
+  results.push(row$);
+}
+
+function fmt(n, digits = 0) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '-';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function printTable() {
+  const bare = results.find((r) => r.mix === 'bare-node-udp' && r.qps)?.qps;
+  const multi = results.some((r) => r.runsQps);
+  const head = ['mix', 'server', 'qps', 'avg ms', 'max ms', 'lost', '% of bare', 'srv cpu', 'core busy',
+    ...(multi ? ['runs (qps)'] : []), 'response codes'];
+  const rows = results.map((r) => {
+    const total = Object.values(r.rcodes ?? {}).reduce((a, b) => a + b, 0);
+    const rc = Object.entries(r.rcodes ?? {})
+      .map(([k, v]) => `${k} ${((v / total) * 100).toFixed(v === total ? 0 : 1)}%`)
+      .join(', ');
+    return [
+      r.mix,
+      r.server,
+      r.error ? 'ERROR' : fmt(r.qps),
+      fmt(r.avgLatencyMs, 3),
+      fmt(r.maxLatencyMs, 1),
+      fmt(r.lost),
+      bare && r.qps ? `${Math.round((r.qps / bare) * 100)}%` : '-',
+      r.serverCpuPct === null || r.serverCpuPct === undefined ? '-' : `${r.serverCpuPct}%`,
+      r.serverCoreBusyPct === null || r.serverCoreBusyPct === undefined ? '-' : `${r.serverCoreBusyPct}%`,
+      ...(multi ? [(r.runsQps ?? [r.qps]).map((q) => fmt(q)).join(' / ')] : []),
+      r.error ?? rc + (r.note ? ` (${r.note})` : ''),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
+  const line = (cells) =>
+    cells.map((c, i) => (right.has(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ').trimEnd();
+  console.log('');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+}
+
+async function main() {
+  for (const tool of ['dnsperf', 'kdig', 'nsd']) if (!which(tool)) throw new Error(`${tool} not found in PATH`);
+  if (!CAN_PIN) notes.push(`CPU pinning off (taskset missing, ${CPU_COUNT} CPU(s), or same CPUs given)`);
+
+  if (opts.workdir) {
+    workdir = path.resolve(opts.workdir);
+    fs.mkdirSync(workdir, { recursive: true });
+  } else {
+    workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sinkd-bench-'));
+    ownWorkdir = true;
+  }
+  const runTag = (Date.now().toString(36) + Math.floor(Math.random() * 1296).toString(36)).slice(-8);
+  log(`work dir ${workdir}`);
+  const t0 = Date.now();
+  const data = buildData(workdir, runTag);
+  log(`data: ${data.counts.hosts} hostnames in ${ZONES.length} zones, blocklist ${data.counts.blocked} + ${data.counts.subtreeEntries} subtree entries (${Date.now() - t0} ms)`);
+
+  const want = (r) => rowsWanted.includes(r);
+  const checks = {};
+  const nsdPort = NSD_FIXED_PORT ?? (await freePort());
+  const probe = data.probes.clean.name;
+
+  // 1. bare Node UDP baseline, alone on the server CPU
+  if (want('bare-node-udp') && !interrupted) {
+    const bare = await startBare(SERVER_CPU);
+    try {
+      await measure('bare-node-udp', 'bare-node', bare, data);
+    } finally {
+      await stopProcess(bare.rec);
+    }
+  }
+
+  // 2. nsd on the server CPU: direct figures (and, in --self-test, every mix against it)
+  const selfTest = opts['self-test'];
+  if ((want('nsd-direct') || (selfTest && SINKD_ROWS.some(want))) && !interrupted) {
+    const nsd = await startNsd(workdir, nsdPort, data.zoneFiles, SERVER_CPU, probe);
+    const server = { host: '127.0.0.1', port: nsdPort, pgid: nsd.pgid };
+    try {
+      if (want('nsd-direct')) await measure('nsd-direct', 'nsd', server, data);
+      if (selfTest) {
+        checks.nsd = correctness(server.host, server.port, data.probes);
+        notes.push('self-test: the sinkd mixes ran against nsd itself (nothing is sinkholed; NXDOMAIN is expected for blocked names that are not in the zone)');
+        for (const row of SINKD_ROWS) if (want(row)) await measure(row, 'nsd', server, data);
+      }
+    } finally {
+      await stopProcess(nsd.rec);
+    }
+  }
+
+  // 3. sinkd (or --target) with nsd as its upstream; nsd runs on the load CPU with dnsperf
+  const needUpstream = !selfTest && (SINKD_ROWS.some(want) || want('blocked-loginfo'));
+  if (needUpstream && !interrupted) {
+    const nsd = await startNsd(workdir, nsdPort, data.zoneFiles, LOAD_CPU, probe);
+    try {
+      if (TARGET) {
+        notes.push(`target ${TARGET.host}:${TARGET.port} must forward to 127.0.0.1:${nsdPort} (use --nsd-port) and block the names in ${data.blocklist} (use --workdir) for the mixes to mean what their names say`);
+        if (!(await waitForDns(TARGET.host, TARGET.port, probe, null, 10000))) throw new Error(`target ${opts.target} does not answer`);
+        checks.target = correctness(TARGET.host, TARGET.port, data.probes);
+        for (const row of SINKD_ROWS) if (want(row)) await measure(row, 'target', TARGET, data);
+      } else {
+        if (SINKD_ROWS.some(want) && !interrupted) {
+          const s = await startSinkd(workdir, nsdPort, data.blocklist, 'warn', SERVER_CPU, probe).catch((err) => {
+            notes.push(`sinkd (log warn) not measured: ${err.message}`);
+            return null;
+          });
+          if (s) {
+            try {
+              checks.sinkd = correctness(s.host, s.port, data.probes);
+              for (const row of SINKD_ROWS) if (want(row)) await measure(row, 'sinkd', s, data);
+            } finally {
+              await stopProcess(s.rec);
+            }
+          }
+        }
+        if (want('blocked-loginfo') && !interrupted) {
+          const s = await startSinkd(workdir, nsdPort, data.blocklist, 'info', SERVER_CPU, probe).catch((err) => {
+            notes.push(`sinkd (log info) not measured: ${err.message}`);
+            return null;
+          });
+          if (s) {
+            try {
+              await measure('blocked-loginfo', 'sinkd(info)', s, data);
+            } finally {
+              await stopProcess(s.rec);
+            }
+          }
+        }
+      }
+    } finally {
+      await stopProcess(nsd.rec);
+    }
+  }
+
+  // report
+  console.log(`sinkd bench: ${SECONDS} s per mix${REPEAT > 1 ? ` (median of ${REPEAT} runs)` : ''}; dnsperf -c ${CLIENTS} -q ${OUTSTANDING} -T ${THREADS} -t ${TIMEOUT} on CPU ${CAN_PIN ? LOAD_CPU : 'any'}, server under test on CPU ${CAN_PIN ? SERVER_CPU : 'any'}; ${os.cpus()[0]?.model ?? 'cpu?'} x${CPU_COUNT}, Node ${process.version}`);
+  printTable();
+  for (const [who, c] of Object.entries(checks)) {
+    const bad = Object.entries(c).filter(([, v]) => !String(v).startsWith('ok'));
+    console.log(`answers from ${who}: ${bad.length === 0 ? 'all probes ok' : bad.map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+  }
+  if (interrupted) notes.push('interrupted: the rows above are all that was measured');
+  for (const n of notes) console.log(`note: ${n}`);
+  const summary = {
+    bench: 'sinkd',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? null,
+    cpus: CPU_COUNT,
+    loadavgAtStart: LOADAVG_AT_START,
+    pinned: CAN_PIN ? { server: SERVER_CPU, load: LOAD_CPU } : null,
+    secondsPerMix: SECONDS,
+    repeat: REPEAT,
+    dnsperf: { clients: CLIENTS, outstanding: OUTSTANDING, threads: THREADS, timeoutS: TIMEOUT },
+    data: data.counts,
+    mode: TARGET ? `target ${opts.target}` : selfTest ? 'self-test' : 'sinkd',
+    checks,
+    notes,
+    results,
+  };
+  try {
+    const outDir = path.join(HERE, 'out');
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'last-run.json'), JSON.stringify(summary, null, 2) + '\n');
+  } catch {
+    /* bench/out is a convenience copy only */
+  }
+  if (!ownWorkdir || opts.keep) log(`work dir kept: ${workdir}`);
+  console.log(JSON.stringify(summary));
+  if (interrupted) return 130;
+  const failed = results.filter((r) => r.error).length;
+  return failed > 0 || notes.some((n) => n.includes('not measured')) ? 1 : 0;
+}
+
+main()
+  .then(async (code) => {
+    await stopAll();
+    removeWorkdir();
+    process.exit(code);
+  })
+  .catch(async (err) => {
+    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+    await stopAll();
+    removeWorkdir();
+    process.exit(1);
+  });
