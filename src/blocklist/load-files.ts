@@ -1,31 +1,47 @@
-// Owns reading one list file from disk into rules: streaming, format detection, family headers.
+// Owns reading one list file from disk into rules: streaming, format detection, header lines.
 //
-// Family headers: a comment line of the form
+// Header lines: a comment line of the form
 //
 //     # family: Bladabindi
 //
-// (or "! family: ..." in adblock lists) sets the malware family of every entry after it,
-// up to the next family header, so one file can group several families. An empty value
-// ("# family:") goes back to the family given by the caller, if any.
+// (or "! family: ..." in adblock lists, "; family: ..." in RPZ zone files) sets the malware
+// family of every entry after it, up to the next family header, so one file can group several
+// families. An empty value ("# family:") goes back to the family given by the caller, if any.
+// Plain, hosts and adblock lists also take
+//
+//     # kind: allow          (or block)   the kind of the entries after it
+//     # action: nxdomain     (or nodata)  how the blocked entries after it are answered
+//
+// with an empty value (or "action: sinkhole", the default answer) going back to the default.
+// They let `sinkd blocklist export` write allow entries and answers into plain and hosts files
+// and read them back; other tools see comments. Adblock "@@" exceptions stay 'allow' whatever
+// the header says. RPZ records carry their own kind and answer, so a zone file takes only the
+// family header.
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   DETECT_SAMPLE_LINES,
   detectFormat,
+  fromRpz,
   isSkip,
   lineParserFor,
+  parseHeaderLine,
   type ConcreteFormat,
   type LineEntry,
   type LineParser,
   type LineSkip,
   type ListFormat,
 } from './parsers.js';
-import type { Rule, RuleKind } from './rule.js';
+import { createRpzParser, describeRpzSummary, isRpzSkip, type RpzParser, type RpzResult } from './rpz.js';
+import type { Rule, RuleAction, RuleKind } from './rule.js';
 
 export interface LoadListOptions {
   readonly format: ListFormat;
-  /** Kind of every entry, except adblock "@@" exceptions, which are always 'allow'. */
+  /**
+   * Kind of every entry, except adblock "@@" exceptions and RPZ passthru entries, which are
+   * always 'allow', and entries under a "# kind:" header.
+   */
   readonly kind: RuleKind;
   /** Defaults to the file's basename. */
   readonly source?: string;
@@ -44,12 +60,15 @@ export interface LoadedList {
   readonly rules: Rule[];
   readonly skipped: SkippedLine[];
   readonly format: ConcreteFormat;
+  /**
+   * What the file meant that sinkd read differently, one line per kind of loss, for the
+   * caller to print once (e.g. "skipped 12 rpz-ip triggers (sinkd matches query names only)").
+   */
+  readonly notes: string[];
 }
 
 // Keeps a pathological line (a binary file read by mistake) from filling the report.
 const MAX_SKIPPED_TEXT = 200;
-
-const FAMILY_HEADER = /^[#!]\s*family\s*:\s*(.*?)\s*$/i;
 
 export async function loadListFile(path: string, opts: LoadListOptions): Promise<LoadedList> {
   let handle: FileHandle;
@@ -70,21 +89,36 @@ export async function loadListFile(path: string, opts: LoadListOptions): Promise
   const source = opts.source ?? basename(path);
   const rules: Rule[] = [];
   const skipped: SkippedLine[] = [];
+  let notes: string[] = [];
   let family = opts.family;
+  let headerKind: RuleKind | undefined;
+  let headerAction: RuleAction | undefined;
   let format: ConcreteFormat | undefined = opts.format === 'auto' ? undefined : opts.format;
-  let parse: LineParser | undefined = format === undefined ? undefined : lineParserFor(format);
+  let parse: LineParser | undefined;
+  let rpz: RpzParser | undefined;
   // Lines read before the format is known (auto mode only).
   let pending: string[] | undefined = format === undefined ? [] : undefined;
   let meaningful = 0;
   let lineNo = 0;
 
-  const consume = (text: string, at: number, parser: LineParser): void => {
-    const header = FAMILY_HEADER.exec(text.trim());
+  const skip = (at: number, reason: string, text: string): void => {
+    skipped.push({ line: at, reason, text: text.slice(0, MAX_SKIPPED_TEXT) });
+  };
+  const consume = (text: string, at: number): void => {
+    const header = parseHeaderLine(text, format as ConcreteFormat);
     if (header !== null) {
-      family = header[1] === '' ? opts.family : header[1];
+      if (isSkip(header)) skip(at, header.skip, text);
+      else if (header.key === 'family') family = header.value === '' ? opts.family : header.value;
+      else if (header.key === 'kind') headerKind = header.value;
+      else headerAction = header.value;
+      // The zone-file parser counts every line, so it sees the comment too.
+      if (rpz === undefined) return;
+    }
+    if (rpz !== undefined) {
+      for (const r of rpz.line(text)) takeRpz(r);
       return;
     }
-    const result = parser(text);
+    const result = (parse as LineParser)(text);
     if (result === null) return;
     if (Array.isArray(result)) {
       for (const r of result as readonly (LineEntry | LineSkip)[]) take(r, text, at);
@@ -94,23 +128,37 @@ export async function loadListFile(path: string, opts: LoadListOptions): Promise
   };
   const take = (r: LineEntry | LineSkip, text: string, at: number): void => {
     if (isSkip(r)) {
-      skipped.push({ line: at, reason: r.skip, text: text.slice(0, MAX_SKIPPED_TEXT) });
+      skip(at, r.skip, text);
       return;
     }
-    const kind = r.kind ?? opts.kind;
-    rules.push(
-      family === undefined
-        ? { name: r.name, kind, source }
-        : { name: r.name, kind, source, family },
-    );
+    const kind = r.kind ?? headerKind ?? opts.kind;
+    const action = kind === 'block' ? (r.action ?? headerAction) : undefined;
+    const rule: { name: string; kind: RuleKind; source: string; family?: string; action?: RuleAction } = {
+      name: r.name,
+      kind,
+      source,
+    };
+    if (family !== undefined) rule.family = family;
+    if (action !== undefined) rule.action = action;
+    rules.push(rule);
+  };
+  // RPZ results carry their own line: a record may span lines, and this one may be its last.
+  const takeRpz = (r: RpzResult): void => {
+    if (isRpzSkip(r)) skip(r.line, r.skip, r.text);
+    else take(fromRpz(r), '', r.line);
+  };
+  const start = (f: ConcreteFormat): void => {
+    format = f;
+    if (f === 'rpz') rpz = createRpzParser();
+    else parse = lineParserFor(f);
   };
   const decide = (buffered: string[]): void => {
-    format = detectFormat(buffered);
-    parse = lineParserFor(format);
+    start(detectFormat(buffered));
     const first = lineNo - buffered.length + 1;
-    for (let i = 0; i < buffered.length; i++) consume(buffered[i] as string, first + i, parse);
+    for (let i = 0; i < buffered.length; i++) consume(buffered[i] as string, first + i);
     pending = undefined;
   };
+  if (format !== undefined) start(format);
 
   try {
     for await (const raw of lines) {
@@ -120,11 +168,11 @@ export async function loadListFile(path: string, opts: LoadListOptions): Promise
       if (pending !== undefined) {
         pending.push(text);
         const t = text.trim();
-        if (t !== '' && !t.startsWith('#') && !t.startsWith('!')) meaningful++;
+        if (t !== '' && !t.startsWith('#') && !t.startsWith('!') && !t.startsWith(';')) meaningful++;
         if (meaningful >= DETECT_SAMPLE_LINES) decide(pending);
         continue;
       }
-      consume(text, lineNo, parse as LineParser);
+      consume(text, lineNo);
     }
   } catch (err) {
     streamError ??= err;
@@ -135,8 +183,13 @@ export async function loadListFile(path: string, opts: LoadListOptions): Promise
   }
   if (streamError !== undefined) throw readError(path, streamError);
   if (pending !== undefined) decide(pending);
+  if (rpz !== undefined) {
+    const summary = rpz.finish();
+    for (const r of summary.results) takeRpz(r);
+    notes = describeRpzSummary(summary);
+  }
 
-  return { rules, skipped, format: format as ConcreteFormat };
+  return { rules, skipped, format: format as ConcreteFormat, notes };
 }
 
 const REASONS: Record<string, string> = {

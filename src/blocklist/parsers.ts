@@ -1,15 +1,21 @@
-// Owns the line syntax of list files (plain, hosts, adblock) and guessing which one a file uses.
+// Owns the line syntax of list files (plain, hosts, adblock; RPZ lives in rpz.ts) and guessing
+// which one a file uses.
 import { isIP } from 'node:net';
 import { normalizeName } from './name.js';
-import type { RuleKind } from './rule.js';
+import { createRpzParser, isRpzSkip, type RpzResult } from './rpz.js';
+import type { RuleAction, RuleKind } from './rule.js';
 
-export type ListFormat = 'auto' | 'plain' | 'hosts' | 'adblock';
+export type ListFormat = 'auto' | 'plain' | 'hosts' | 'adblock' | 'rpz';
 export type ConcreteFormat = Exclude<ListFormat, 'auto'>;
 
-/** A name the line lists; kind only when the line itself says (adblock "@@" exceptions). */
+/**
+ * A name the line lists; kind only when the line itself says (adblock "@@" exceptions, RPZ
+ * passthru), action only when the line says (RPZ).
+ */
 export interface LineEntry {
   readonly name: string;
   readonly kind?: RuleKind;
+  readonly action?: RuleAction;
 }
 /** A line that means something but that a DNS sinkhole cannot use, and why. */
 export interface LineSkip {
@@ -20,7 +26,7 @@ export type LineResult = LineEntry | LineSkip | null;
 /** A hosts line may name several hosts, so it yields one result per name. */
 export type LineParser = (line: string) => LineResult | readonly (LineEntry | LineSkip)[];
 
-export function isSkip(r: LineEntry | LineSkip): r is LineSkip {
+export function isSkip<T extends object>(r: T | LineSkip): r is LineSkip {
   return (r as LineSkip).skip !== undefined;
 }
 
@@ -148,6 +154,12 @@ export function parseAdblockLine(line: string): LineResult {
   return kind === undefined ? { name } : { name, kind };
 }
 
+/**
+ * The line parser of a format. For 'rpz' every call returns a new stateful parser that must be
+ * fed every line of one file, in order; it cannot say what it skipped as a whole (rpz-ip
+ * triggers ...) nor close a record left open at the end: loadListFile uses createRpzParser
+ * itself for that.
+ */
 export function lineParserFor(format: ConcreteFormat): LineParser {
   switch (format) {
     case 'plain':
@@ -156,7 +168,55 @@ export function lineParserFor(format: ConcreteFormat): LineParser {
       return parseHostsLine;
     case 'adblock':
       return parseAdblockLine;
+    case 'rpz': {
+      const rpz = createRpzParser();
+      return (line) => {
+        const results = rpz.line(line);
+        if (results.length === 0) return null;
+        if (results.length === 1) return fromRpz(results[0] as RpzResult);
+        return results.map(fromRpz);
+      };
+    }
   }
+}
+
+/** An RPZ result as a line result: 'block' is left to the list's kind, as in other formats. */
+export function fromRpz(r: RpzResult): LineEntry | LineSkip {
+  if (isRpzSkip(r)) return { skip: r.skip };
+  if (r.kind === 'allow') return { name: r.name, kind: 'allow' };
+  return r.action === undefined ? { name: r.name } : { name: r.name, action: r.action };
+}
+
+/**
+ * A header comment that sets something for the entries after it (see load-files.ts):
+ * "# family: NAME", "# kind: allow|block", "# action: nxdomain|nodata|sinkhole" ("!" instead of
+ * "#" works too; an empty value goes back to the default, so does "action: sinkhole"). In RPZ
+ * zone files only "; family: NAME": records carry their own kind and answer.
+ */
+export type ListHeader =
+  | { readonly key: 'family'; readonly value: string }
+  | { readonly key: 'kind'; readonly value: RuleKind | undefined }
+  | { readonly key: 'action'; readonly value: RuleAction | undefined };
+
+const HEADER = /^[#!]\s*(family|kind|action)\s*:\s*(.*?)\s*$/i;
+const RPZ_HEADER = /^;\s*(family)\s*:\s*(.*?)\s*$/i;
+
+/** null: not a header line; a skip: a header with a value that means nothing. */
+export function parseHeaderLine(line: string, format: ConcreteFormat): ListHeader | LineSkip | null {
+  const m = (format === 'rpz' ? RPZ_HEADER : HEADER).exec(line.trim());
+  if (m === null) return null;
+  const key = (m[1] as string).toLowerCase();
+  const value = m[2] as string;
+  if (key === 'family') return { key, value };
+  const v = value.toLowerCase();
+  if (key === 'kind') {
+    if (v === '') return { key, value: undefined };
+    if (v === 'block' || v === 'allow') return { key, value: v };
+    return { skip: `unknown kind "${value}" in a kind: header (block or allow)` };
+  }
+  if (v === '' || v === 'sinkhole') return { key: 'action', value: undefined };
+  if (v === 'nxdomain' || v === 'nodata') return { key: 'action', value: v };
+  return { skip: `unknown action "${value}" in an action: header (nxdomain, nodata or sinkhole)` };
 }
 
 /** How many non-comment lines detectFormat needs to see to be confident. */
@@ -164,28 +224,41 @@ export const DETECT_SAMPLE_LINES = 50;
 
 /**
  * Votes over the first non-blank, non-comment lines: "||"/"@@" lines or an
- * "[Adblock ...]" header say adblock, "ADDRESS name" lines say hosts, anything else
- * plain. A tie goes to plain, the format that is hardest to misread.
+ * "[Adblock ...]" header say adblock, "ADDRESS name" lines say hosts, "name CNAME target"
+ * (and "name A address") records say RPZ, anything else plain. A zone file's $ORIGIN or
+ * $TTL directive or SOA record decides RPZ at once. A tie goes to plain, the format that is
+ * hardest to misread.
  */
 export function detectFormat(sampleLines: readonly string[]): ConcreteFormat {
   let adblock = 0;
   let hosts = 0;
+  let rpz = 0;
   let plain = 0;
   let seen = 0;
   for (const raw of sampleLines) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     if (line.startsWith('!')) continue; // adblock comment; decides nothing alone
+    if (line.startsWith(';')) continue; // zone-file comment; decides nothing alone
     if (/^\[adblock/i.test(line)) return 'adblock';
+    if (ZONE_DIRECTIVE.test(line)) return 'rpz';
+    if (SOA_RECORD.test(line) && !looksLikeHostsLine(line)) return 'rpz';
     if (line.startsWith('||') || line.startsWith('@@') || line.includes('##')) adblock++;
     else if (looksLikeHostsLine(line)) hosts++;
+    else if (RPZ_RECORD.test(line)) rpz++;
     else plain++;
     if (++seen >= DETECT_SAMPLE_LINES) break;
   }
-  if (adblock > hosts && adblock > plain) return 'adblock';
+  if (adblock > hosts && adblock > plain && adblock > rpz) return 'adblock';
+  if (rpz > plain && rpz > hosts && rpz > adblock) return 'rpz';
   if (hosts > plain && hosts >= adblock) return 'hosts';
   return 'plain';
 }
+
+const ZONE_DIRECTIVE = /^\$(?:ORIGIN|TTL)\s/i;
+// owner [TTL] [class] SOA mname ...: the fields between owner and type are TTLs or classes.
+const SOA_RECORD = /^\S+(?:\s+(?:\d\w*|IN))*\s+SOA\s+\S/i;
+const RPZ_RECORD = /^\S+(?:\s+(?:\d\w*|IN))*\s+(?:CNAME|A|AAAA)\s+\S+\s*(?:;.*)?$/i;
 
 function looksLikeHostsLine(line: string): boolean {
   const space = line.search(/\s/);

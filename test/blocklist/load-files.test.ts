@@ -117,7 +117,7 @@ describe('loadListFile', () => {
 
   it('handles empty files and IDN entries', async () => {
     const empty = await loadListFile(await file('empty.txt', ''), { format: 'auto', kind: 'block' });
-    expect(empty).toEqual({ rules: [], skipped: [], format: 'plain' });
+    expect(empty).toEqual({ rules: [], skipped: [], format: 'plain', notes: [] });
     const idn = await loadListFile(await file('idn.txt', 'bücher.de\n'), { format: 'auto', kind: 'block' });
     expect(idn.rules[0]?.name).toBe('xn--bcher-kva.de');
   });
