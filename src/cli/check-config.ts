@@ -24,6 +24,7 @@ export const checkConfigCommand: CommandModule<object, ServeArgs> = {
     const problems: string[] = [];
     for (const [key, specs] of [['blocklists', config.blocklists], ['allowlists', config.allowlists]] as const) {
       for (const [i, spec] of specs.entries()) {
+        if (spec.path === undefined) continue; // a url list is fetched by serve; nothing to check offline
         await access(spec.path, constants.R_OK).catch((err: Error) => problems.push(`${key}[${i}]: cannot read ${spec.path}: ${err.message}`));
       }
     }
@@ -37,8 +38,8 @@ export const checkConfigCommand: CommandModule<object, ServeArgs> = {
         `config OK: ${config.configFile ?? '(built-in defaults)'}`,
         `  listen:     ${config.listen.map(formatEndpoint).join(', ')}`,
         `  upstreams:  ${config.upstreams.map(formatEndpoint).join(', ')}`,
-        `  blocklists: ${config.blocklists.map((s) => s.path).join(', ') || '(none)'}`,
-        `  allowlists: ${config.allowlists.map((s) => s.path).join(', ') || '(none)'}`,
+        `  blocklists: ${config.blocklists.map((s) => s.path ?? s.url).join(', ') || '(none)'}`,
+        `  allowlists: ${config.allowlists.map((s) => s.path ?? s.url).join(', ') || '(none)'}`,
         `  sinkhole:   ${config.sinkhole.mode} A=${config.sinkhole.ipv4} AAAA=${config.sinkhole.ipv6} ttl=${config.sinkhole.ttl}s`,
         '',
       ].join('\n'),

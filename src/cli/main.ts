@@ -5,12 +5,16 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { serveCommand } from './serve.js';
 import { checkConfigCommand } from './check-config.js';
+import { reportCommand } from './report.js';
+import { blocklistCommand } from './blocklist/index.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('sinkd')
   .usage('$0 <command> [options]\n\nDNS sinkhole resolver proxy: sinkholes listed hostnames and everything below them,\nforwards and caches the rest, and logs every client that asked for a sinkholed name.')
   .command(serveCommand)
+  .command(blocklistCommand)
   .command(checkConfigCommand)
+  .command(reportCommand)
   .demandCommand(1, 'Say what to do: sinkd serve, or sinkd --help for the commands.')
   .strict()
   .help()

@@ -10,9 +10,14 @@ export interface ServeArgs {
   'sinkhole-ipv4'?: string;
   'sinkhole-ipv6'?: string;
   'log-level'?: string;
+  redis?: string;
+  admin?: string;
 }
 
-export function overridesFrom(args: ServeArgs): CliOverrides {
+/** The environment variable that stands in for --redis (the flag wins). */
+export const REDIS_URL_ENV = 'SINKD_REDIS_URL';
+
+export function overridesFrom(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): CliOverrides {
   return {
     config: args.config,
     listen: args.listen,
@@ -21,5 +26,8 @@ export function overridesFrom(args: ServeArgs): CliOverrides {
     sinkholeIpv4: args['sinkhole-ipv4'],
     sinkholeIpv6: args['sinkhole-ipv6'],
     logLevel: args['log-level'],
+    // An unset or empty variable leaves the config file's redis.url (`--redis ""` picks the embedded store).
+    redis: args.redis ?? (env[REDIS_URL_ENV] || undefined),
+    admin: args.admin,
   };
 }

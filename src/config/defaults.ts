@@ -35,6 +35,17 @@ export const DEFAULT_SETTINGS = deepFreeze({
   acl: { allow: [...DEFAULT_RECURSION_ALLOW] },
   tcp: { idleTimeoutMs: 10_000, maxConnections: 256 },
   log: { level: 'info' },
+  redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000 },
+  store: { path: '../data/blocklist-store.jsonl' },
+  infected: {
+    enabled: true,
+    retentionDays: 30,
+    verdict: { minDistinctMinutes: 3, minDistinctNames: 2 },
+    leases: [],
+    bufferHits: 100_000,
+    flushIntervalMs: 1000,
+  },
+  admin: { listen: '' },
   zones: [],
 });
 

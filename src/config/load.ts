@@ -21,6 +21,10 @@ export interface CliOverrides {
   sinkholeIpv4?: string;
   sinkholeIpv6?: string;
   logLevel?: string;
+  /** --redis URL, or SINKD_REDIS_URL (the caller picks). */
+  redis?: string;
+  /** --admin HOST:PORT */
+  admin?: string;
 }
 
 export interface LoadOptions {
@@ -38,6 +42,8 @@ const FLAG_KEYS: ReadonlyArray<[flag: string, path: readonly string[]]> = [
   ['--sinkhole-ipv4', ['sinkhole', 'ipv4']],
   ['--sinkhole-ipv6', ['sinkhole', 'ipv6']],
   ['--log-level', ['log', 'level']],
+  ['--redis', ['redis', 'url']],
+  ['--admin', ['admin', 'listen']],
 ];
 
 interface Layer {
@@ -122,6 +128,8 @@ function flagLayer(o: CliOverrides, cwd: string): Layer {
   if (o.sinkholeIpv6 !== undefined) sinkhole.ipv6 = o.sinkholeIpv6;
   if (Object.keys(sinkhole).length > 0) values.sinkhole = sinkhole;
   if (o.logLevel !== undefined) values.log = { level: o.logLevel };
+  if (o.redis !== undefined) values.redis = { url: o.redis };
+  if (o.admin !== undefined) values.admin = { listen: o.admin };
   return {
     values,
     // The offending value is quoted in the message, so the flag name is enough to find it.
@@ -143,6 +151,19 @@ function describeIssue(iss: z.core.$ZodIssue, sourceOf: (path: readonly Property
 /** Resolves blocklists/allowlists paths against `base`; leaves anything malformed for the schema to report. */
 function withAbsoluteListPaths(values: Record<string, unknown>, base: string): Record<string, unknown> {
   const out: Record<string, unknown> = { ...values };
+  const infected = values.infected;
+  if (isPlainObject(infected) && Array.isArray(infected.leases)) {
+    out.infected = {
+      ...infected,
+      leases: infected.leases.map((e: unknown) => {
+        if (typeof e === 'string') return e === '' ? e : resolve(base, e);
+        if (isPlainObject(e) && typeof e.path === 'string' && e.path !== '') return { ...e, path: resolve(base, e.path) };
+        return e;
+      }),
+    };
+  }
+  const store = values.store;
+  if (isPlainObject(store) && typeof store.path === 'string' && store.path !== '') out.store = { ...store, path: resolve(base, store.path) };
   for (const key of ['blocklists', 'allowlists']) {
     const entries = values[key];
     if (!Array.isArray(entries)) continue;

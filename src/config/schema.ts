@@ -78,33 +78,59 @@ const domainName = z
   .string({ error: 'must be a domain name such as ns1.example.' })
   .refine(isDomainName, 'must be a domain name such as ns1.example.');
 
-/** A list file: a bare path string, or {path, format, source, family}. Paths arrive already absolute (see load.ts). */
+/**
+ * A list: a bare path string, or {path | url, format, source, family, refreshSeconds}. Paths
+ * arrive already absolute (see load.ts). A url list is fetched at start and every
+ * refreshSeconds with conditional requests; a failed refresh keeps the list already stored.
+ */
+const LIST_KEYS = 'path, url, format, source, family, refreshSeconds';
 const listSpec = z.preprocess(
   (v) => (typeof v === 'string' ? { path: v } : v),
   z
     .strictObject(
       {
-        path: text('a file path'),
+        path: text('a file path').optional(),
+        url: z
+          .string({ error: 'must be an http:// or https:// URL' })
+          .refine((s) => /^https?:\/\/[^/\s]+/i.test(s), 'must be an http:// or https:// URL')
+          .optional(),
         format: z
-          .enum(['auto', 'plain', 'hosts', 'adblock'], { error: 'must be one of auto, plain, hosts, adblock' })
+          .enum(['auto', 'plain', 'hosts', 'adblock', 'rpz'], { error: 'must be one of auto, plain, hosts, adblock, rpz' })
           .default('auto'),
         source: text('a name for this list').optional(),
         family: text('a malware family name').optional(),
+        refreshSeconds: int(60, WEEK).optional(),
       },
       {
         error: (iss) =>
           iss.code === 'unrecognized_keys'
-            ? 'unknown key; expected one of: path, format, source, family'
-            : 'must be a file path, or a mapping with keys: path, format, source, family',
+            ? `unknown key; expected one of: ${LIST_KEYS}`
+            : `must be a file path, or a mapping with keys: ${LIST_KEYS}`,
       },
     )
-    .transform(({ path, format, source, family }) => ({
-      path,
+    .superRefine((v, ctx) => {
+      if ((v.path === undefined) === (v.url === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of path or url' });
+      if (v.path !== undefined && v.refreshSeconds !== undefined) ctx.addIssue({ code: 'custom', path: ['refreshSeconds'], message: 'applies to url lists only (a file is re-read on SIGHUP)' });
+    })
+    .transform(({ path, url, format, source, family, refreshSeconds }) => ({
+      ...(path !== undefined ? { path } : {}),
+      ...(url !== undefined ? { url, refreshSeconds: refreshSeconds ?? 3600 } : {}),
       format,
-      source: source ?? basename(path, extname(path)),
+      source: source ?? (path !== undefined ? basename(path, extname(path)) : urlSourceName(url!)),
       ...(family === undefined ? {} : { family }),
     })),
 );
+
+/** The last path segment without extension ("threatfox" for .../threatfox.rpz), else the host. */
+function urlSourceName(url: string): string {
+  try {
+    const u = new URL(url);
+    const last = u.pathname.split('/').filter(Boolean).pop();
+    return last ? basename(last, extname(last)) || u.hostname : u.hostname;
+  } catch {
+    return url;
+  }
+}
 
 const zone = strict({
   name: domainName.transform((s) => s.toLowerCase().replace(/\.$/, '')),
@@ -121,6 +147,22 @@ const zone = strict({
   ns: list(domainName, 'domain names').min(1, 'must name at least one name server'),
   sinkhole: strict({ ipv4: ipLiteral(4, '192.0.2.66').optional(), ipv6: ipLiteral(6, '2001:db8::66').optional() }).optional(),
 });
+
+/** redis://[user:pass@]host:port[/db] or rediss:// (TLS); empty means the embedded store. */
+const redisUrl = z.string({ error: 'must be a redis:// or rediss:// URL, or "" for the embedded store' }).refine((s) => {
+  if (s === '') return true;
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0, or "" for the embedded store');
+
+/** Sentinel and Cluster seed nodes may be host names (a compose service called "redis"). */
+const redisNode = z
+  .string({ error: 'must be HOST:PORT' })
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$/, 'must be HOST:PORT, e.g. 10.0.0.5:26379 or [fd00::5]:7000');
 
 /**
  * The complete configuration, after defaults, file and flags are merged: every key is
@@ -175,6 +217,44 @@ export const configSchema = strict({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
     }),
+  }),
+  redis: strict({
+    url: redisUrl,
+    mode: z.enum(['standalone', 'sentinel', 'cluster'], { error: 'must be standalone, sentinel or cluster' }),
+    nodes: list(redisNode, 'HOST:PORT seed nodes'),
+    sentinelName: text('the Sentinel master name'),
+    prefix: z.string({ error: 'must be a key prefix string' }).regex(/^[A-Za-z0-9:_.-]*$/, 'may hold only letters, digits and : _ . -'),
+    required: z.boolean({ error: 'must be true or false' }),
+    connectTimeoutMs: int(100, 60_000),
+  }).superRefine((r, ctx) => {
+    if (r.mode !== 'standalone' && r.url !== '' && r.nodes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: `${r.mode} mode needs seed nodes (HOST:PORT)` });
+    }
+  }),
+  store: strict({ path: text('a file path') }),
+  infected: strict({
+    enabled: z.boolean({ error: 'must be true or false' }),
+    retentionDays: int(1, 3650),
+    verdict: strict({ minDistinctMinutes: int(1, 100_000), minDistinctNames: int(1, 100_000) }),
+    leases: list(
+      z.preprocess(
+        (v) => (typeof v === 'string' ? { path: v } : v),
+        z.strictObject(
+          {
+            path: text('a lease file path'),
+            format: z.enum(['auto', 'dnsmasq', 'isc', 'kea'], { error: 'must be one of auto, dnsmasq, isc, kea' }).default('auto'),
+          },
+          { error: (iss) => (iss.code === 'unrecognized_keys' ? 'unknown key; expected one of: path, format' : 'must be a file path, or a mapping with keys: path, format') },
+        ),
+      ),
+      'lease files',
+    ),
+    bufferHits: int(1000, 10_000_000),
+    flushIntervalMs: int(50, 60_000),
+  }),
+  admin: strict({
+    // "" = off. The admin listener serves the infected-host report: keep it on loopback or a management network.
+    listen: z.union([z.literal(''), parsedBy((s) => parseEndpoint(s, 9053), 'HOST:PORT')]).transform((v) => (v === '' ? null : v)),
   }),
   zones: list(zone, 'zones').superRefine((zs, ctx) => {
     const seen = new Set<string>();

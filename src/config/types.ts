@@ -1,11 +1,14 @@
 // Owns the shape of sinkd's validated configuration, as the rest of the program sees it.
 import type { Endpoint } from '../net/address.js';
 
-export type ListFormat = 'auto' | 'plain' | 'hosts' | 'adblock';
+export type ListFormat = 'auto' | 'plain' | 'hosts' | 'adblock' | 'rpz';
 
 export interface ListSpec {
-  /** Absolute. */
-  path: string;
+  /** Absolute. Exactly one of path and url is set. */
+  path?: string;
+  /** An http(s) feed, fetched at start and every refreshSeconds. */
+  url?: string;
+  refreshSeconds?: number;
   format: ListFormat;
   /** Recorded with every entry and hit; defaults to the file name without its extension. */
   source: string;
@@ -59,5 +62,29 @@ export interface SinkdConfig {
   acl: { allow: string[] };
   tcp: { idleTimeoutMs: number; maxConnections: number };
   log: { level: LogLevel };
+  /** Where the shared blocklist lives; url "" = the embedded store (store.path). */
+  redis: {
+    url: string;
+    mode: 'standalone' | 'sentinel' | 'cluster';
+    nodes: string[];
+    sentinelName: string;
+    prefix: string;
+    required: boolean;
+    connectTimeoutMs: number;
+  };
+  /** The embedded store: a local change-log file (absolute path). */
+  store: { path: string };
+  /** Infected-host tracking (every sinkholed query is a hit) and its report. */
+  infected: {
+    enabled: boolean;
+    retentionDays: number;
+    verdict: { minDistinctMinutes: number; minDistinctNames: number };
+    /** DHCP lease files (absolute paths) giving MAC and hostname for client IPs. */
+    leases: { path: string; format: 'auto' | 'dnsmasq' | 'isc' | 'kea' }[];
+    bufferHits: number;
+    flushIntervalMs: number;
+  };
+  /** The admin HTTP listener (report, later metrics and health); null = off. */
+  admin: { listen: Endpoint | null };
   zones: ZoneSpec[];
 }

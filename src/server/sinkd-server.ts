@@ -12,7 +12,15 @@ import { CacheStep } from '../cache/cache-step.js';
 import { UpstreamPool } from '../upstream/upstream-pool.js';
 import { ForwardStep } from '../upstream/forward-step.js';
 import { buildChain } from '../chain/build-chain.js';
-import { BlocklistMirror, type ListLoadReport } from '../blocklist/mirror.js';
+import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
+import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
+import type { BlocklistStore } from '../store/blocklist-store.js';
+import { openStore } from '../store/open-store.js';
+import { UrlListRefresher } from '../blocklist/url-refresh.js';
+import { HitRecorder } from '../infected/hit-recorder.js';
+import type { HitStore } from '../infected/hit-store.js';
+import { openHitStore } from '../infected/open-hit-store.js';
+import { AdminServer } from '../admin/admin-server.js';
 import { qtypeName } from '../wire/index.js';
 import { SinkholeLog } from '../log/sinkhole-log.js';
 import { QueryHandler } from './query-handler.js';
@@ -23,7 +31,7 @@ import { TcpListener } from './tcp-listener.js';
 const SKIPPED_LINES_LOGGED = 20;
 
 export class SinkdServer {
-  readonly mirror = new BlocklistMirror();
+  readonly mirror: BlocklistMirror;
   readonly cache: AnswerCache;
   readonly upstreams: UpstreamPool;
   readonly handler: QueryHandler;
@@ -33,12 +41,56 @@ export class SinkdServer {
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
   private readonly sinkholeLog: SinkholeLog;
+  private readonly urlLists: UrlListRefresher;
+  readonly hitStore: HitStore | null;
+  readonly recorder: HitRecorder | null;
+  private admin: AdminServer | null = null;
+  /** The admin listener's bound address, when it is on. */
+  adminBound: Endpoint | null = null;
+  /** Config lists still to be imported because the store was down when they were read. */
+  private pendingImport: LoadedConfigList[] | null = null;
 
   private constructor(
     readonly config: SinkdConfig,
     private readonly log: Logger,
+    readonly store: BlocklistStore,
   ) {
+    this.mirror = new BlocklistMirror(store, {
+      state: (state, reason) => this.onMirrorState(state, reason),
+      loaded: (version, rules, ms) =>
+        log.info({ event: 'blocklist-loaded', version, rules, ms, store: store.description }, `blocklist loaded: ${rules} rules, version ${version} (${ms} ms)`),
+      regressed: (from, to) => {
+        // The store lost data (a Redis restarted without persistence): put the config's lists back.
+        log.warn({ event: 'store-regressed', from, to }, `blocklist store went back from version ${from} to ${to}; re-importing the config lists`);
+        void this.reloadLists();
+      },
+    });
     this.sinkholeLog = new SinkholeLog(log);
+    this.hitStore = config.infected.enabled ? openHitStore(config, 'serve') : null;
+    this.recorder = this.hitStore
+      ? new HitRecorder(
+          this.hitStore,
+          { maxBuffered: config.infected.bufferHits, flushIntervalMs: config.infected.flushIntervalMs, maxBatch: 10_000 },
+          {
+            dropped: (count, total) =>
+              log.warn({ event: 'hits-dropped', count, total }, `dropped ${count} sinkhole hits (${total} in all): the hit buffer was full while the hit store was unreachable`),
+            storeFailed: (reason) => log.warn({ event: 'hit-store-down', store: this.hitStore!.description, reason }, `cannot record hits in ${this.hitStore!.description}: ${reason}; buffering (newest ${config.infected.bufferHits} kept)`),
+            storeRecovered: () => log.info({ event: 'hit-store-up', store: this.hitStore!.description }, `recording hits in ${this.hitStore!.description} again`),
+          },
+        )
+      : null;
+    const urlSpecs = [
+      ...config.blocklists.filter((s) => s.url !== undefined).map((spec) => ({ spec, kind: 'block' as const })),
+      ...config.allowlists.filter((s) => s.url !== undefined).map((spec) => ({ spec, kind: 'allow' as const })),
+    ];
+    this.urlLists = new UrlListRefresher(store, urlSpecs, {
+      done: (spec, r) => {
+        if (r.status === 'not-modified') log.debug({ event: 'list-refresh', source: spec.source, url: spec.url, result: 'not-modified' }, `${spec.source}: unchanged`);
+        else log.info({ event: 'list-refresh', source: spec.source, url: spec.url, ...r.summary, skipped: r.skipped }, `${spec.source}: refreshed from ${spec.url}: added ${r.summary.added}, removed ${r.summary.removed}`);
+      },
+      failed: (spec, error) =>
+        log.warn({ event: 'list-refresh-failed', source: spec.source, url: spec.url, error }, `${spec.source}: refresh from ${spec.url} failed, keeping the stored list: ${error}`),
+    });
     this.cache = new AnswerCache(config.cache);
     this.upstreams = new UpstreamPool(config.upstreams, config.upstream, {
       down: (server, reason) => log.warn({ event: 'upstream-down', upstream: server, reason }, `upstream ${server} failed: ${reason}`),
@@ -65,15 +117,46 @@ export class SinkdServer {
       // servers, RRL); serving such a config as a plain resolver would silently do the wrong job.
       throw new Error('zones: seized-zone mode is not available in this version of sinkd; remove "zones" to run as a resolver');
     }
-    const server = new SinkdServer(config, log);
-    const lists = await server.mirror.loadFiles(config.blocklists, config.allowlists);
+    // Files first: an unreadable list stops sinkd before anything listens.
+    const lists = await loadConfigLists(config.blocklists, config.allowlists);
+    const store = openStore(config, 'serve');
+    const server = new SinkdServer(config, log, store);
     server.logListReports(lists);
+    try {
+      await server.importLists(lists);
+      await server.mirror.start();
+    } catch (err) {
+      const reason = `blocklist store ${store.description} unreachable: ${(err as Error).message}`;
+      if (config.redis.required) {
+        await store.close().catch(() => {});
+        throw new Error(`${reason} (redis.required is true, so sinkd does not start without it)`);
+      }
+      // Serve the config's own lists meanwhile; import them once the store is back.
+      server.pendingImport = lists;
+      server.mirror.useFallback(lists.flatMap((l) => l.rules));
+      server.mirror.startDegraded(reason);
+    }
     try {
       for (const endpoint of config.listen) await server.listen(endpoint);
     } catch (err) {
       await server.closeListeners();
+      await server.mirror.stop();
+      await store.close().catch(() => {});
       throw err;
     }
+    if (config.admin.listen) {
+      server.admin = new AdminServer(config, { store: server.hitStore, recorder: server.recorder });
+      try {
+        const port = await server.admin.start(config.admin.listen);
+        server.adminBound = { host: config.admin.listen.host, port };
+      } catch (err) {
+        await server.stop(0);
+        throw new Error(`cannot listen on ${formatEndpoint(config.admin.listen)} (admin http): ${(err as Error).message}`);
+      }
+    }
+    // Feeds are fetched in the background: a slow feed server must not delay answering.
+    void server.urlLists.start();
+    server.recorder?.start();
     const counts = server.mirror.matcher.counts();
     log.info(
       {
@@ -81,7 +164,11 @@ export class SinkdServer {
         config: config.configFile ?? '(built-in defaults)',
         listeners: server.bound.map((e) => `${formatEndpoint(e)} udp+tcp`),
         upstreams: server.upstreams.labels,
-        lists: lists.map((l) => ({ source: l.source, kind: l.kind, format: l.format, entries: l.entries, skipped: l.skipped.length })),
+        store: store.description,
+        storeState: server.mirror.state,
+        hits: server.hitStore?.description ?? 'off',
+        admin: server.adminBound ? `http://${formatEndpoint(server.adminBound)}/report` : 'off',
+        lists: lists.map((l) => ({ source: l.spec.source, kind: l.kind, format: l.format, entries: l.rules.length, skipped: l.skipped.length })),
         rules: counts,
         chain: server.chainNames,
       },
@@ -112,17 +199,60 @@ export class SinkdServer {
     }
   }
 
-  /** SIGHUP: re-read the list files; on any error the old lists keep serving. */
+  /**
+   * SIGHUP: re-read the config's list files and import them into the store; the mirror applies
+   * the change from the feed. On any error the current list keeps serving.
+   */
   async reloadLists(): Promise<boolean> {
     try {
-      const lists = await this.mirror.loadFiles(this.config.blocklists, this.config.allowlists);
+      const lists = await loadConfigLists(this.config.blocklists, this.config.allowlists);
       this.logListReports(lists);
+      await this.importLists(lists);
       const counts = this.mirror.matcher.counts();
-      this.log.info({ event: 'reload', rules: counts }, `blocklists reloaded: ${counts.block} block and ${counts.allow} allow rules`);
+      this.log.info({ event: 'reload', rules: counts }, `list files re-imported; serving ${counts.block} block and ${counts.allow} allow rules`);
       return true;
     } catch (err) {
-      this.log.error({ event: 'reload-failed', error: (err as Error).message }, `reload failed, keeping the previous lists: ${(err as Error).message}`);
+      this.log.error({ event: 'reload-failed', error: (err as Error).message }, `reload failed, keeping the current lists: ${(err as Error).message}`);
       return false;
+    }
+  }
+
+  /**
+   * Each config file replaces its own source. With the embedded store (one node's own file),
+   * sources imported from an earlier config but gone from this one are emptied, so the list
+   * served is the list configured; on a shared Redis other nodes may still name them, so they stay.
+   */
+  private async importLists(lists: readonly LoadedConfigList[]): Promise<void> {
+    const summaries = await importConfigLists(this.store, lists);
+    for (const [source, sum] of summaries) {
+      await this.store.setSourceInfo({ ...(await this.store.getSourceInfo(source)), source, fromConfig: true, importedAt: Date.now() });
+      if (sum.added + sum.removed + sum.updated > 0) {
+        this.log.info({ event: 'list-imported', source, ...sum }, `${source}: added ${sum.added}, removed ${sum.removed}, updated ${sum.updated}, unchanged ${sum.unchanged}`);
+      }
+    }
+    if (this.config.redis.url !== '') return;
+    const current = new Set([...lists.map((l) => l.spec.source), ...[...this.config.blocklists, ...this.config.allowlists].map((s) => s.source)]);
+    for (const source of Object.keys((await this.store.stats()).bySource)) {
+      if (current.has(source) || !(await this.store.getSourceInfo(source))?.fromConfig) continue;
+      const sum = await this.store.replaceSource(source, []);
+      await this.store.setSourceInfo({ source, fromConfig: false });
+      this.log.info({ event: 'list-dropped', source, removed: sum.removed }, `${source} is no longer in the config: removed its ${sum.removed} entries`);
+    }
+  }
+
+  private onMirrorState(state: MirrorState, reason?: string): void {
+    if (state === 'degraded') {
+      this.log.warn({ event: 'store-degraded', store: this.store.description, reason }, `degraded: ${reason}; serving the list loaded so far and retrying`);
+    } else if (state === 'synced') {
+      this.log.info({ event: 'store-synced', store: this.store.description, version: this.mirror.version }, `blocklist store ${this.store.description} reachable; in sync`);
+      const pending = this.pendingImport;
+      if (pending) {
+        this.pendingImport = null;
+        this.importLists(pending).catch((err: Error) => {
+          this.pendingImport = pending;
+          this.log.warn({ event: 'list-import-failed', error: err.message }, `importing the config lists failed: ${err.message}`);
+        });
+      }
     }
   }
 
@@ -133,6 +263,12 @@ export class SinkdServer {
     const deadline = Date.now() + graceMs;
     while (this.handler.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.closeListeners();
+    await this.admin?.stop();
+    await this.urlLists.stop();
+    await this.recorder?.stop();
+    await this.hitStore?.close().catch(() => {});
+    await this.mirror.stop();
+    await this.store.close().catch(() => {});
     this.sinkholeLog.flush();
     this.log.info({ event: 'stop', unanswered: this.handler.inflight }, 'sinkd stopped');
   }
@@ -142,6 +278,17 @@ export class SinkdServer {
   }
 
   private logSinkhole({ req, rule }: SinkholeEvent): void {
+    this.recorder?.record({
+      time: Date.now(),
+      client: req.client.address,
+      qname: req.query.qname,
+      qtype: qtypeName(req.query.qtype),
+      rule: rule.name,
+      source: rule.source,
+      ...(rule.family !== undefined ? { family: rule.family } : {}),
+      transport: req.transport,
+      ...(req.query.edns?.clientSubnet !== undefined ? { clientSubnet: req.query.edns.clientSubnet } : {}),
+    });
     this.sinkholeLog.write({
       client: req.client.address,
       qname: req.query.qname,
@@ -154,14 +301,16 @@ export class SinkdServer {
     });
   }
 
-  private logListReports(lists: readonly ListLoadReport[]): void {
+  private logListReports(lists: readonly LoadedConfigList[]): void {
     for (const l of lists) {
-      if (l.entries === 0) this.log.warn({ event: 'list-empty', source: l.source, path: l.path }, `list ${l.path} has no entries`);
+      const path = l.spec.path;
+      if (l.rules.length === 0) this.log.warn({ event: 'list-empty', source: l.spec.source, path }, `list ${path} has no entries`);
+      for (const note of l.notes) this.log.warn({ event: 'list-note', path, note }, `${path}: ${note}`);
       for (const s of l.skipped.slice(0, SKIPPED_LINES_LOGGED)) {
-        this.log.warn({ event: 'list-skip', at: `${l.path}:${s.line}`, reason: s.reason }, `${l.path}:${s.line}: skipped: ${s.reason}`);
+        this.log.warn({ event: 'list-skip', at: `${path}:${s.line}`, reason: s.reason }, `${path}:${s.line}: skipped: ${s.reason}`);
       }
       if (l.skipped.length > SKIPPED_LINES_LOGGED) {
-        this.log.warn({ event: 'list-skip', path: l.path, more: l.skipped.length - SKIPPED_LINES_LOGGED }, `${l.path}: ${l.skipped.length - SKIPPED_LINES_LOGGED} more lines skipped`);
+        this.log.warn({ event: 'list-skip', path, more: l.skipped.length - SKIPPED_LINES_LOGGED }, `${path}: ${l.skipped.length - SKIPPED_LINES_LOGGED} more lines skipped`);
       }
     }
   }

@@ -33,8 +33,10 @@ describe.skipIf(!client || !existsSync(BIN))(`built sinkd queried with ${client 
     up.add('www.clean.example', { type: 'A', ttl: 3600, value: '192.0.2.99' });
     dir = mkdtempSync(join(tmpdir(), 'sinkd-bb-'));
     writeFileSync(join(dir, 'list.txt'), '# family: njRAT\nevil-c2.no-ip.biz\n');
+    // The embedded store's file goes in the temp dir, not the checkout's data/.
+    writeFileSync(join(dir, 'sinkd.yaml'), 'store: { path: store.jsonl }\n');
     port = await freePort();
-    proc = spawn(process.execPath, [BIN, 'serve', '--listen', `127.0.0.1:${port}`, '--upstream', up.endpoint, '--blocklist', join(dir, 'list.txt')], { cwd: dir });
+    proc = spawn(process.execPath, [BIN, 'serve', '--config', join(dir, 'sinkd.yaml'), '--listen', `127.0.0.1:${port}`, '--upstream', up.endpoint, '--blocklist', join(dir, 'list.txt')], { cwd: dir });
     proc.stdout!.on('data', (d) => out.push(String(d)));
     proc.stderr!.on('data', (d) => out.push(String(d)));
     for (let i = 0; i < 50 && !out.join('').includes('"event":"start"'); i++) await new Promise((r) => setTimeout(r, 100));

@@ -173,7 +173,7 @@ describe('loadConfig: errors', () => {
     ]);
     expect(problems('lisen: ["127.0.0.1"]\n')[0]).toMatch(/^sinkd\.yaml:1: lisen: unknown key; expected one of: listen, upstreams, /);
     expect(problems('blocklists: [{ path: a.txt, fromat: hosts }]\n')[0]).toMatch(
-      /^sinkd\.yaml:1: blocklists\[0\]\.fromat: unknown key; expected one of: path, format, source, family$/,
+      /^sinkd\.yaml:1: blocklists\[0\]\.fromat: unknown key; expected one of: path, url, format, source, family, refreshSeconds$/,
     );
     expect(problems('__proto__: { x: 1 }\n')[0]).toMatch(/__proto__: unknown key/);
   });
@@ -203,7 +203,7 @@ describe('loadConfig: errors', () => {
     expect(problems(yaml)).toEqual([
       expect.stringMatching(/^sinkd\.yaml:1: listen\[0\]: bad address "localhost": not an IP address/),
       'sinkd.yaml:2: upstream.timeoutMs: must be a whole number from 1 to 60000',
-      'sinkd.yaml:7: allowlists[0]: must be a file path, or a mapping with keys: path, format, source, family',
+      'sinkd.yaml:7: allowlists[0]: must be a file path, or a mapping with keys: path, url, format, source, family, refreshSeconds',
       'sinkd.yaml:3: sinkhole.mode: must be sinkhole or nxdomain',
       'sinkd.yaml:3: sinkhole.ipv4: must be an IPv4 address such as 0.0.0.0',
       'sinkd.yaml:3: sinkhole.ttl: must be a whole number from 0 to 86400',

@@ -31,10 +31,12 @@ export async function startSinkd(opts: TestSinkdOptions): Promise<TestSinkd> {
   const dir = mkdtempSync(join(tmpdir(), 'sinkd-test-'));
   const lines = [`listen: ["${opts.listen ?? `127.0.0.1:${await freePort()}`}"]`, `upstreams: [${opts.upstreams.map((u) => `"${u}"`).join(', ')}]`];
   lines.push('upstream: { timeoutMs: 300, tcpTimeoutMs: 1000 }');
+  // Each test server gets its own embedded store, never the checkout's data/ directory.
+  if (!opts.yaml?.includes('store:')) lines.push(`store: { path: ${JSON.stringify(join(dir, 'store.jsonl'))} }`);
   if (opts.blocklist !== undefined) {
     writeFileSync(join(dir, 'block.txt'), opts.blocklist);
     lines.push('blocklists: [{ path: block.txt, source: test-block }]');
-  } else lines.push('blocklists: []');
+  } else if (!opts.yaml?.includes('blocklists:')) lines.push('blocklists: []');
   if (opts.allowlist !== undefined) {
     writeFileSync(join(dir, 'allow.txt'), opts.allowlist);
     lines.push('allowlists: [{ path: allow.txt, source: test-allow }]');
