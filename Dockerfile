@@ -19,6 +19,10 @@ COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY blocklists ./blocklists
+# The embedded blocklist store and hit file (config store.path = ../data/...): writable by the
+# unprivileged user, and a volume so they outlive the container. With --redis they stay unused.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 # Docker lets unprivileged processes bind ports below 1024 inside the container
 # (net.ipv4.ip_unprivileged_port_start=0), so port 53 needs no root.
 USER node

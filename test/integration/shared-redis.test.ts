@@ -151,3 +151,31 @@ describe('url lists in the config', () => {
     }
   });
 });
+
+describe('redis.required', () => {
+  it('refuses to start without Redis when required, and serves the config lists when not', async () => {
+    const up = await FakeUpstream.start();
+    try {
+      const refused = await startSinkd({
+        upstreams: [up.endpoint],
+        blocklist: 'evil.no-ip.biz\n',
+        yaml: 'redis: { url: "redis://127.0.0.1:1", required: true, connectTimeoutMs: 500 }',
+      }).catch((err: Error) => err);
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toMatch(/unreachable.*redis\.required is true/);
+      const degraded = await startSinkd({
+        upstreams: [up.endpoint],
+        blocklist: 'evil.no-ip.biz\n',
+        yaml: 'redis: { url: "redis://127.0.0.1:1", connectTimeoutMs: 500 }',
+      });
+      try {
+        expect(await addressOf(degraded.port, 'x.evil.no-ip.biz')).toBe('0.0.0.0');
+        expect(degraded.logs.filter((l) => l.event === 'store-degraded')).toHaveLength(1);
+      } finally {
+        await degraded.stop();
+      }
+    } finally {
+      await up.stop();
+    }
+  });
+});
