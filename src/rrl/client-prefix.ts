@@ -1,7 +1,8 @@
 // Owns the "client" half of an RRL account: an address reduced to its network prefix (/24
 // for IPv4, /56 for IPv6 by default), as numbers for the hot path and as CIDR text for logs.
-// Parsing is by hand, for speed: this runs once per authoritative UDP reply. It is stricter
-// than needed (a socket only ever reports valid addresses) and never throws.
+// Parsing is by hand (no regex, no isIP, no allocation): IPv4 here, tuned for this hot path;
+// IPv6 with net/cidr's parser ("::" anywhere, an embedded IPv4 tail, %zone).
+import { parseIPv6Into } from '../net/cidr.js';
 
 /** What `mask()` found: the family of the prefix it wrote, or NOT_AN_ADDRESS. */
 export const FAMILY_V4 = 4;
@@ -42,10 +43,10 @@ export class ClientPrefixer {
    * that is not an address, writes zeros and returns NOT_AN_ADDRESS.
    */
   mask(ip: string, out: Int32Array): number {
-    const v4 = parseV4(ip, 0, ip.length);
+    const v4 = parseV4(ip);
     if (v4 >= 0) return this.#maskV4(v4, out);
     const g = this.#groups;
-    if (!parseV6(ip, g)) {
+    if (!parseIPv6Into(ip, g)) {
       out[0] = out[1] = out[2] = out[3] = 0;
       return NOT_AN_ADDRESS;
     }
@@ -85,98 +86,42 @@ export class ClientPrefixer {
 
 /**
  * Dotted quad (exactly four decimal octets, 0-255, no leading zeros, as node:net accepts)
- * to an unsigned 32-bit number, or -1. Integer arithmetic only.
+ * to an unsigned 32-bit number, or -1. One octet at a time with integer arithmetic: about
+ * twice as fast here as net/cidr's general parser, and this runs once per checked reply.
  */
-function parseV4(s: string, start: number, end: number): number {
-  let acc = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return -1;
-      acc = (acc << 8) | octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      const d = (c - 48) | 0;
-      if (d >>> 0 > 9 || (digits !== 0 && octet === 0)) return -1;
-      octet = octet * 10 + d;
-      if (octet > 255) return -1;
-      digits++;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return ((acc << 8) | octet) >>> 0;
-}
-
-/** Value of a hex digit's char code, or -1. */
-function hexDigit(c: number): number {
-  const d = (c - 48) | 0;
-  if (d >>> 0 <= 9) return d;
-  const l = ((c | 0x20) - 97) | 0; // a-f, either case
-  return l >>> 0 <= 5 ? l + 10 : -1;
-}
-
-/**
- * IPv6 text (with "::" anywhere, an embedded dotted IPv4 tail, and an optional %zone as
- * link-local peers carry in Node's rinfo) into eight 16-bit groups; false if invalid.
- */
-function parseV6(s: string, out: Uint16Array): boolean {
-  let end = s.length;
-  for (let i = 0; i < end; i++) {
-    if (s.charCodeAt(i) === 37 /* % */) {
-      end = i;
-      break;
-    }
-  }
-  if (end < 2) return false;
-  let n = 0;
-  let gap = -1;
+function parseV4(s: string): number {
+  const end = s.length;
   let i = 0;
-  if (s.charCodeAt(0) === 58 /* : */) {
-    if (s.charCodeAt(1) !== 58) return false;
-    gap = 0;
-    i = 2;
-  }
-  while (i < end) {
-    const start = i;
-    let v = 0;
-    for (; i < end; i++) {
-      const h = hexDigit(s.charCodeAt(i));
-      if (h < 0) break;
-      v = (v << 4) | h;
-    }
-    const digits = i - start;
-    if (i < end && s.charCodeAt(i) === 46 /* . */) {
-      if (n > 6) return false;
-      const v4 = parseV4(s, start, end);
-      if (v4 < 0) return false;
-      out[n++] = v4 >>> 16;
-      out[n++] = v4 & 0xffff;
-      break;
-    }
-    if (digits === 0 || digits > 4 || n >= 8) return false;
-    out[n++] = v;
-    if (i === end) break;
-    if (s.charCodeAt(i) !== 58) return false;
+  let acc = 0;
+  for (let k = 0; k < 4; k++) {
+    if (i >= end) return -1;
+    let d = (s.charCodeAt(i) - 48) | 0;
+    if (d >>> 0 > 9) return -1;
+    let octet = d;
     i++;
-    if (i < end && s.charCodeAt(i) === 58) {
-      if (gap >= 0) return false;
-      gap = n;
+    if (i < end) {
+      d = (s.charCodeAt(i) - 48) | 0;
+      if (d >>> 0 <= 9) {
+        if (octet === 0) return -1; // leading zero
+        octet = octet * 10 + d;
+        i++;
+        if (i < end) {
+          d = (s.charCodeAt(i) - 48) | 0;
+          if (d >>> 0 <= 9) {
+            octet = octet * 10 + d;
+            if (octet > 255) return -1;
+            i++;
+          }
+        }
+      }
+    }
+    acc = (acc << 8) | octet;
+    if (k < 3) {
+      if (i >= end || s.charCodeAt(i) !== 46 /* . */) return -1;
       i++;
-    } else if (i === end) {
-      return false;
     }
   }
-  if (gap < 0) return n === 8;
-  if (n === 8) return false;
-  const tail = n - gap;
-  for (let k = 0; k < tail; k++) out[7 - k] = out[n - 1 - k]!;
-  for (let k = gap; k < 8 - tail; k++) out[k] = 0;
-  return true;
+  return i === end ? acc >>> 0 : -1;
 }
 
 /** RFC 5952 text for eight 16-bit groups: lowercase, no leading zeros, the longest run (2+) of zeros as "::". */

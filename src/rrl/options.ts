@@ -59,7 +59,7 @@ export type RrlConfig = Partial<RrlOptions>;
  *   the smallest allocation a typical end site gets, so one customer is one account.
  * - maxTableSize 100,000: BIND's max-table-size is 20,000, but a seized zone is asked by
  *   the whole Internet's resolvers and an account is per (prefix, answer); 100k accounts
- *   are about 15 MB here.
+ *   take about 11 MB (measured: 5.6 MB of typed arrays, 5.3 MB of heap for the keys).
  * - logIntervalMs 60,000: BIND logs a limited client once, then "stop limiting" a minute on.
  */
 export const RRL_DEFAULTS: Readonly<Omit<RrlOptions, 'exemptClients'>> = Object.freeze({

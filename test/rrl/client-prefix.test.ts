@@ -111,7 +111,7 @@ describe('ClientPrefixer parsing, against node:net and net/cidr', () => {
 
   it('reads every spelling of random IPv6 addresses as the same 128 bits', () => {
     const g = new Uint16Array(8);
-    for (let n = 0; n < 3000; n++) {
+    for (let n = 0; n < 1000; n++) {
       // Groups with runs of zeros, so "::" lands in every position.
       const groups = Array.from({ length: 8 }, () => (rand(3) === 0 ? 0 : rand(0x10000)));
       const spellings = [
@@ -148,6 +148,7 @@ describe('ClientPrefixer parsing, against node:net and net/cidr', () => {
       expect(words[0]! >>> 0).toBe(((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0);
     }
     const samples = [
+      '0.0.0.0', '255.255.255.255', '100.200.250.199', '1.2.3.0', '1.2.3.4a', 'a1.2.3.4', '1.2.3.', '00.1.2.3', '1.2.3.2555', '1000.1.1.1',
       '1.2.3.4', '01.2.3.4', '1.2.3.04', '1.2.3.256', '1.2.3', '1.2.3.4.', '.1.2.3.4', '1..2.3', '1.2.3.-4', '1.2.3.4 ',
       '::', '::1', '1::', ':1::', '1:::2', '1::2::3', '::ffff:1.2.3.4', '::1.2.3.4', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
       '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '12345::', 'g::', 'fe80::1%eth0', '::ffff:1.2.3',
