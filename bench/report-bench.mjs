@@ -47,11 +47,13 @@ const now = Date.now();
 let t0 = Date.now();
 const BATCH = 50_000;
 let written = 0;
-// Hits spread over the last 6 hours; client i gets hits i, i+CLIENTS, ... (HITS/CLIENTS each).
+// Hits spread over the last 6 hours, HITS/CLIENTS per client, each client's hits in one run
+// (as a recorder's batch would hold them: a few clients per batch, not one hit each).
+const perClient = Math.max(1, Math.floor(HITS / CLIENTS));
 while (written < HITS) {
   const batch = [];
   for (let k = 0; k < BATCH && written < HITS; k++, written++) {
-    const c = written % CLIENTS;
+    const c = Math.floor(written / perClient) % CLIENTS;
     const n = (written >> 3) % 4;
     batch.push({
       time: now - ((written * 7919) % (6 * 3600_000)),
