@@ -70,6 +70,12 @@ while (written < HITS) {
 }
 const fillSeconds = (Date.now() - t0) / 1000;
 await store.close();
+if (process.env.FILL_ONLY) {
+  // Leave the filled Redis up for profiling: node dist/cli/main.js report --redis URL
+  console.log(url);
+  await new Promise((r) => setTimeout(r, Number(process.env.FILL_ONLY) * 1000));
+  process.exit(0);
+}
 const cli = path.join(ROOT, 'dist/cli/main.js');
 const figures = { clients: CLIENTS, hits: HITS, fillSeconds };
 for (const format of (process.env.FORMATS ?? 'json,html').split(',')) {

@@ -55,8 +55,14 @@ export function renderJson(report: Report): string {
       droppedHits: report.summary.droppedHits,
     },
   };
+  // Past a screenful of clients nobody reads the indentation, and pretty-printing was a quarter
+  // of the time of a 100,000-client report: emit compact JSON then.
+  if (report.clients.length > PRETTY_MAX_CLIENTS) return `${JSON.stringify(doc)}\n`;
   return `${pretty(doc, '')}\n`;
 }
+
+/** Reports with more clients than this are printed as compact JSON. */
+export const PRETTY_MAX_CLIENTS = 1000;
 
 // JSON.stringify(doc, null, 2), except that an array of plain values (a timeline entry, a list of
 // families) and an array element made of plain values only (a name) stay on one line: a day-long
