@@ -71,3 +71,19 @@ describe('renderJson', () => {
     expect(Object.keys(all).slice(0, 3)).toEqual(['generatedAt', 'since', 'clients']);
   });
 });
+
+describe('renderJson for a large report', () => {
+  it('switches to compact JSON past PRETTY_MAX_CLIENTS, with the same content', async () => {
+    const { PRETTY_MAX_CLIENTS } = await import('../../src/report/render-json.js');
+    const { makeReport } = await import('./fixture.js');
+    const base = realisticReport().clients;
+    const clients = Array.from({ length: PRETTY_MAX_CLIENTS + 1 }, (_, i) => ({ ...base[i % base.length]!, client: `10.9.${i >> 8}.${i & 255}` }));
+    const text = renderJson(makeReport(clients));
+    expect(text.trimEnd().split('\n')).toHaveLength(1);
+    const doc = JSON.parse(text) as { clients: { client: string }[] };
+    expect(doc.clients).toHaveLength(PRETTY_MAX_CLIENTS + 1);
+    expect(doc.clients[PRETTY_MAX_CLIENTS]!.client).toBe(clients[PRETTY_MAX_CLIENTS]!.client);
+    // A small report stays indented for people.
+    expect(renderJson(realisticReport()).split('\n').length).toBeGreaterThan(10);
+  });
+});
