@@ -30,7 +30,7 @@ export interface ClientBatch {
   first: number;
   last: number;
   hits: number;
-  names: Map<string, { hits: number; family?: string }>;
+  names: Map<string, { hits: number; family?: string; rule?: string }>;
   families: Map<string, number>;
   minutes: Map<number, number>;
   subnets: Set<string>;
@@ -51,7 +51,7 @@ export function foldBatch(hits: readonly Hit[]): Map<string, ClientBatch> {
     if (h.time > c.last) c.last = h.time;
     const n = c.names.get(h.qname);
     if (n) n.hits++;
-    else c.names.set(h.qname, h.family === undefined ? { hits: 1 } : { hits: 1, family: h.family });
+    else c.names.set(h.qname, h.family === undefined ? { hits: 1, rule: h.rule } : { hits: 1, family: h.family, rule: h.rule });
     if (h.family !== undefined) c.families.set(h.family, (c.families.get(h.family) ?? 0) + 1);
     const minute = h.time - (h.time % MINUTE_MS);
     c.minutes.set(minute, (c.minutes.get(minute) ?? 0) + 1);

@@ -12,7 +12,7 @@ interface MutableClient {
   firstSeen: number;
   lastSeen: number;
   hits: number;
-  names: Record<string, { hits: number; family?: string }>;
+  names: Record<string, { hits: number; family?: string; rule?: string }>;
   families: Record<string, number>;
   minutes: Record<string, number>;
   subnets: string[];
@@ -170,7 +170,7 @@ function toRecord(c: MutableClient, since: number | null, ack: { at: number; not
     .sort((a, b) => a[0] - b[0]);
   const inWindow = since === null ? c.hits : minutes.reduce((s, [, k]) => s + k, 0);
   const names = Object.entries(c.names)
-    .map(([name, n]) => (n.family === undefined ? { name, hits: n.hits } : { name, hits: n.hits, family: n.family }))
+    .map(([name, n]) => ({ name, hits: n.hits, ...(n.family !== undefined ? { family: n.family } : {}), ...(n.rule !== undefined ? { rule: n.rule } : {}) }))
     .sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name));
   const rec: ClientRecord = {
     client: c.client,

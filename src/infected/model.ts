@@ -21,6 +21,8 @@ export interface NameStat {
   readonly name: string;
   readonly hits: number;
   readonly family?: string;
+  /** The blocklist entry the name matched (the name itself or a name above it). */
+  readonly rule?: string;
 }
 
 /** Everything recorded about one client address over the retention window. */

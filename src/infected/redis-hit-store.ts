@@ -5,6 +5,7 @@
 //
 //   ${prefix}hits:clients            ZSET  ip → lastSeen (ms)
 //   ${prefix}hits:{ip}:agg           HASH  first, last, hits, n:<qname> → hits, nf:<qname> → family,
+//                                          nr:<qname> → the blocklist entry it matched,
 //                                          f:<family> → hits, s:<subnet> → 1, ack_at, ack_note
 //   ${prefix}hits:{ip}:min           HASH  minute start (ms) → hits
 //   ${prefix}hits:dropped            STRING hits recorders had to drop
@@ -24,7 +25,8 @@ redis.call('HINCRBY', agg, 'hits', hits)
 local d = cjson.decode(ARGV[5])
 for name, v in pairs(d.n) do
   redis.call('HINCRBY', agg, 'n:' .. name, v[1])
-  if v[2] then redis.call('HSET', agg, 'nf:' .. name, v[2]) end
+  if v[2] and v[2] ~= cjson.null then redis.call('HSET', agg, 'nf:' .. name, v[2]) end
+  if v[3] then redis.call('HSET', agg, 'nr:' .. name, v[3]) end
 end
 for fam, c in pairs(d.f) do redis.call('HINCRBY', agg, 'f:' .. fam, c) end
 for _, s in ipairs(d.s) do redis.call('HSET', agg, 's:' .. s, 1) end
@@ -72,7 +74,7 @@ export class RedisHitStore implements HitStore {
     for (const b of foldBatch(hits).values()) {
       const k = this.clientKeys(b.client);
       const payload = JSON.stringify({
-        n: Object.fromEntries([...b.names].map(([name, v]) => [name, v.family === undefined ? [v.hits] : [v.hits, v.family]])),
+        n: Object.fromEntries([...b.names].map(([name, v]) => [name, v.rule === undefined ? (v.family === undefined ? [v.hits] : [v.hits, v.family]) : [v.hits, v.family ?? null, v.rule]])),
         f: Object.fromEntries(b.families),
         m: Object.fromEntries(b.minutes),
         s: [...b.subnets],
@@ -178,7 +180,8 @@ function toRecord(ip: string, agg: Record<string, string>, mins: Record<string, 
     if (field.startsWith('n:')) {
       const name = field.slice(2);
       const family = agg[`nf:${name}`];
-      names.push(family === undefined ? { name, hits: Number(value) } : { name, hits: Number(value), family });
+      const rule = agg[`nr:${name}`];
+      names.push({ name, hits: Number(value), ...(family !== undefined ? { family } : {}), ...(rule !== undefined ? { rule } : {}) });
     } else if (field.startsWith('f:')) families.push(field.slice(2));
     else if (field.startsWith('s:')) subnets.push(field.slice(2));
   }

@@ -152,10 +152,22 @@ class ReasonCache {
  * The verdict on one client. With `sinceMs`, only minute buckets overlapping [sinceMs, ∞) count.
  * A record without per-minute detail counts 1 minute if firstSeen and lastSeen share one, else 2.
  */
+/**
+ * Different *listed* names: a query name and a name below it that match the same blocklist entry
+ * (c2.no-ip.biz and x.c2.no-ip.biz) are one listed name. Records without the rule count query names.
+ */
+export function listedNames(record: ClientRecord): number {
+  const names = record.names;
+  if (names.length < 2) return names.length;
+  const seen = new Set<string>();
+  for (const n of names) seen.add(n.rule ?? n.name);
+  return seen.size;
+}
+
 export function judge(record: ClientRecord, rule: VerdictRule, sinceMs?: number): Judgement {
   const w = windowStats(record, sinceMs, { from: 0, distinctMinutes: 0, hits: 0 });
   const m = w.distinctMinutes;
-  const names = record.names.length;
+  const names = listedNames(record);
   const byMinutes = m >= rule.minDistinctMinutes;
   const byNames = names >= rule.minDistinctNames;
   const hasHits = w.hits > 0 || m > 0;
@@ -285,7 +297,7 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
     windowStats(record, since, w);
     if (since !== undefined && w.hits === 0) continue;
     const m = w.distinctMinutes;
-    const names = record.names.length;
+    const names = listedNames(record);
     const byMinutes = m >= rule.minDistinctMinutes;
     const byNames = names >= rule.minDistinctNames;
     const isLikely = (w.hits > 0 || m > 0) && (byMinutes || byNames);

@@ -144,12 +144,20 @@ describe('embedded store, report command and admin listener', () => {
     expect((await fetch(`${base}/api/report?client=nope`)).status).toBe(400);
   });
 
+  it('counts a listed name and names below it as one listed name', async () => {
+    // Same entry (c2.no-ip.biz), one minute: one contact, not "several listed names".
+    await ask(s.port, '127.0.0.33', ['c2.no-ip.biz', 'x.c2.no-ip.biz']);
+    const base = `http://127.0.0.1:${s.server.adminBound!.port}`;
+    const json = (await (await fetch(`${base}/api/report?client=127.0.0.33`)).json()) as JsonReport;
+    expect(json.clients[0]).toMatchObject({ client: '127.0.0.33', hits: 2, verdict: 'single-contact' });
+  });
+
   it('sinkd report reads the embedded hit file once the server has saved it', async () => {
     await ask(s.port, '127.0.0.32', ['worm.zapto.org']);
     await s.server.stop(100); // saves hits.json
     writeFileSync(join(s.dir, 'report.yaml'), `store: { path: ${JSON.stringify(join(s.dir, 'store.jsonl'))} }\n`);
     const r = await report('--config', join(s.dir, 'report.yaml'));
-    expect(r.clients.map((c) => c.client).sort()).toEqual(['127.0.0.31', '127.0.0.32']);
+    expect(r.clients.map((c) => c.client).sort()).toEqual(['127.0.0.31', '127.0.0.32', '127.0.0.33']);
     const csv = await execFileP(process.execPath, [BIN, 'report', '--format', 'csv', '--config', join(s.dir, 'report.yaml')], { encoding: 'utf8' });
     expect(csv.stdout.split('\r\n')[0]).toMatch(/^client,/);
   });
