@@ -255,9 +255,12 @@ function formatIPv4(w: number): string {
   return [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255].join('.');
 }
 
-/** RFC 5952 text: lowercase, no leading zeros, the longest run (2+) of zero groups as "::". */
 function formatIPv6(words: number[]): string {
-  const g = words.flatMap((w) => [(w >>> 16) & 0xffff, w & 0xffff]);
+  return formatIPv6Groups(words.flatMap((w) => [(w >>> 16) & 0xffff, w & 0xffff]));
+}
+
+/** RFC 5952 text for eight 16-bit groups: lowercase, no leading zeros, the longest run (2+) of zero groups as "::". */
+export function formatIPv6Groups(g: readonly number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -273,7 +276,7 @@ function formatIPv6(words: number[]): string {
     }
     i = j;
   }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  const hex = (a: readonly number[]): string => a.map((x) => x.toString(16)).join(':');
   if (bestStart < 0) return hex(g);
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }

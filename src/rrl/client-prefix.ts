@@ -2,7 +2,7 @@
 // for IPv4, /56 for IPv6 by default), as numbers for the hot path and as CIDR text for logs.
 // Parsing is by hand (no regex, no isIP, no allocation): IPv4 here, tuned for this hot path;
 // IPv6 with net/cidr's parser ("::" anywhere, an embedded IPv4 tail, %zone).
-import { parseIPv6Into } from '../net/cidr.js';
+import { formatIPv6Groups as formatGroups, parseIPv6Into } from '../net/cidr.js';
 
 /** What `mask()` found: the family of the prefix it wrote, or NOT_AN_ADDRESS. */
 export const FAMILY_V4 = 4;
@@ -124,24 +124,3 @@ function parseV4(s: string): number {
   return i === end ? acc >>> 0 : -1;
 }
 
-/** RFC 5952 text for eight 16-bit groups: lowercase, no leading zeros, the longest run (2+) of zeros as "::". */
-function formatGroups(g: number[]): string {
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(g);
-  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
-}
