@@ -30,6 +30,14 @@ interface CacheEntry {
 
 export type CacheHit = { readonly fresh: boolean; readonly bytes: Buffer };
 
+/**
+ * 'resolver': TTLs count down on a hit (RFC 1035 recursive behaviour). 'authority' (a seized
+ * zone's relayed answers): a fresh hit keeps the TTLs the original servers gave, as an
+ * authoritative server would, and referrals to delegated subzones (no answer, NS in the
+ * authority section, no SOA) are kept for their NS TTL, so they too can be served stale.
+ */
+export type CacheRole = 'resolver' | 'authority';
+
 /** Cache key: same name, type, class and the EDNS bits that change an upstream's answer. */
 export function cacheKey(qname: string, qtype: number, qclass: number, hasEdns: boolean, dnssecOk: boolean, cd: boolean): string {
   return `${qname}|${qtype}|${qclass}|${hasEdns ? 1 : 0}${dnssecOk ? 1 : 0}${cd ? 1 : 0}`;
@@ -41,6 +49,7 @@ export class AnswerCache {
   constructor(
     private readonly settings: CacheSettings,
     private readonly now: () => number = Date.now,
+    private readonly role: CacheRole = 'resolver',
   ) {
     this.lru = new LRUCache<string, CacheEntry>({
       max: settings.maxEntries,
@@ -71,7 +80,11 @@ export class AnswerCache {
     const negative = info.rcode === Rcode.NXDOMAIN || (info.rcode === Rcode.NOERROR && info.answerCount === 0);
     let ttl: number;
     let ttls: number[];
-    if (negative) {
+    if (negative && info.negativeTtl === null && this.role === 'authority' && info.rcode === Rcode.NOERROR && info.ttls.length > 0) {
+      // A referral: fresh as long as its shortest record.
+      ttls = info.ttls.map((t) => clamp(t, maxTtl));
+      ttl = Math.min(...ttls);
+    } else if (negative) {
       if (info.negativeTtl === null) return false; // RFC 2308 5: no SOA, no negative caching
       ttl = clamp(info.negativeTtl, Math.min(maxNegativeTtl, maxTtl));
       ttls = info.ttls.map((t) => Math.min(clamp(t, maxTtl), ttl));
@@ -101,6 +114,7 @@ export class AnswerCache {
     e.bytes.copy(out);
     out.writeUInt16BE(id, 0);
     query.copy(out, 12, 12, nameEnd);
+    if (fresh && this.role === 'authority') return { fresh, bytes: out };
     for (let i = 0; i < e.ttlOffsets.length; i++) {
       out.writeUInt32BE(fresh ? Math.max(0, e.ttls[i]! - elapsed) : this.settings.staleAnswerTtl, e.ttlOffsets[i]!);
     }

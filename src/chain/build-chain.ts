@@ -6,8 +6,14 @@ import type { AclStep } from '../acl/acl-step.js';
 import type { PolicyStep } from '../policy/policy-step.js';
 import type { CacheStep } from '../cache/cache-step.js';
 import type { ForwardStep } from '../upstream/forward-step.js';
+import type { ZoneStep } from '../zone/zone-step.js';
+import type { RateLimitStep } from '../zone/rate-limit-step.js';
+import type { ApexStep } from '../zone/apex-step.js';
+import type { OriginForwardStep } from '../zone/origin-forward-step.js';
 
 export interface ChainSteps {
+  /** Absent when no seized zone is configured (a LAN resolver pays nothing for the feature). */
+  readonly zones?: ZoneStep;
   readonly acl: AclStep;
   readonly policy: PolicyStep;
   readonly cache: CacheStep;
@@ -16,8 +22,12 @@ export interface ChainSteps {
 
 export function buildChain(s: ChainSteps): { handle: Next; names: string[] } {
   const steps: Step[] = [
-    // 1. acl: first, so a client outside the allowed networks learns nothing, not even whether a
-    //    name is listed, and cannot use sinkd to reflect traffic.
+    // 0. zones: before the acl, because a seized zone is answered for the whole Internet (its
+    //    resolvers are the clients), under rate limiting instead of an access list; names in a
+    //    seized zone leave here through the zone's own chain (buildZoneChain), never below.
+    ...(s.zones ? [s.zones] : []),
+    // 1. acl: first for the resolver, so a client outside the allowed networks learns nothing,
+    //    not even whether a name is listed, and cannot use sinkd to reflect traffic.
     s.acl,
     // 2. policy: above the cache, so a list change applies at once to names already cached, and
     //    a blocked name of any type never reaches an upstream.
@@ -28,5 +38,36 @@ export function buildChain(s: ChainSteps): { handle: Next; names: string[] } {
     s.forward,
   ];
   const last: Next = (req) => s.forward.handle(req);
+  return { handle: composeSteps(steps.slice(0, -1), last), names: steps.map((x) => x.name) };
+}
+
+export interface ZoneChainSteps {
+  /** Absent when rrl.enabled is false. */
+  readonly rrl?: RateLimitStep;
+  readonly apex: ApexStep;
+  readonly policy: PolicyStep;
+  readonly cache: CacheStep;
+  readonly origin: OriginForwardStep;
+}
+
+/** One seized zone's chain, run by the zones step for every name in the zone. */
+export function buildZoneChain(s: ZoneChainSteps): { handle: Next; names: string[] } {
+  const steps: Step[] = [
+    // 1. rrl: outermost, so it judges the reply that actually leaves (any kind) and the cost
+    //    of a flood is one account update per packet.
+    ...(s.rrl ? [s.rrl] : []),
+    // 2. apex: the SOA and NS that make sinkd the zone's authority come from the config, never
+    //    from the original servers.
+    s.apex,
+    // 3. policy: listed hosts (strictly below the apex) get the sinkhole, authoritatively, and
+    //    never reach the original servers; above the cache for the same reason as the resolver's.
+    s.policy,
+    // 4. cache: the original servers' answers, TTLs kept, and served stale when they all fail
+    //    (the 2014 failure was empty answers when the sinkhole could not keep up).
+    s.cache,
+    // 5. origin: last; the zone's original name servers, in turn; SERVFAIL when all failed.
+    s.origin,
+  ];
+  const last: Next = (req) => s.origin.handle(req);
   return { handle: composeSteps(steps.slice(0, -1), last), names: steps.map((x) => x.name) };
 }

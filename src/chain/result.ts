@@ -13,12 +13,16 @@ export const ResultKind = {
   REFUSED: 'refused',
   /** Every upstream failed and nothing was cached. */
   SERVFAIL: 'servfail',
+  /** A seized zone's apex SOA/NS, answered from the config. */
+  AUTHORITATIVE: 'authoritative',
+  /** Over the response rate limit (RRL): a TC=1 "slip", or nothing at all (empty bytes). */
+  RATE_LIMITED: 'ratelimited',
   FORMERR: 'formerr',
   NOTIMP: 'notimp',
 } as const;
 export type ResultKind = (typeof ResultKind)[keyof typeof ResultKind];
 
-/** What a chain step hands back: the reply bytes (ID already the client's) and how we got them. */
+/** What a chain step hands back: the reply bytes (ID already the client's) and how we got them; empty bytes = send nothing. */
 export interface Reply {
   readonly kind: ResultKind;
   readonly bytes: Buffer;

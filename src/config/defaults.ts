@@ -47,6 +47,19 @@ export const DEFAULT_SETTINGS = deepFreeze({
   },
   admin: { listen: '' },
   zones: [],
+  rrl: {
+    enabled: true,
+    responsesPerSecond: 10,
+    nxdomainsPerSecond: 10,
+    errorsPerSecond: 10,
+    window: 15,
+    slip: 2,
+    ipv4PrefixLength: 24,
+    ipv6PrefixLength: 56,
+    maxTableSize: 100_000,
+    logOnly: false,
+    exempt: [],
+  },
 });
 
 export function deepFreeze<T>(value: T): T {

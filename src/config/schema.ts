@@ -146,6 +146,23 @@ const zone = strict({
   }),
   ns: list(domainName, 'domain names').min(1, 'must name at least one name server'),
   sinkhole: strict({ ipv4: ipLiteral(4, '192.0.2.66').optional(), ipv6: ipLiteral(6, '2001:db8::66').optional() }).optional(),
+  // TTL of the apex SOA and NS records sinkd publishes (the zone's own records keep theirs).
+  ttl: int(0, WEEK).default(3600),
+});
+
+/** Response rate limiting for the seized zones' answers (src/rrl/options.ts explains each default). */
+const rrl = strict({
+  enabled: z.boolean({ error: 'must be true or false' }),
+  responsesPerSecond: int(0, 1_000_000),
+  nxdomainsPerSecond: int(0, 1_000_000),
+  errorsPerSecond: int(0, 1_000_000),
+  window: int(1, 3600),
+  slip: int(0, 10),
+  ipv4PrefixLength: int(0, 32),
+  ipv6PrefixLength: int(0, 128),
+  maxTableSize: int(1, 100_000_000),
+  logOnly: z.boolean({ error: 'must be true or false' }),
+  exempt: list(cidr, 'CIDR prefixes'),
 });
 
 /** redis://[user:pass@]host:port[/db] or rediss:// (TLS); empty means the embedded store. */
@@ -263,6 +280,7 @@ export const configSchema = strict({
       seen.add(z.name);
     });
   }),
+  rrl,
 });
 
 // Compile-time check that the schema produces exactly what the rest of sinkd is promised.

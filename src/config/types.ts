@@ -37,6 +37,24 @@ export interface ZoneSpec {
   ns: string[];
   /** Per-zone sinkhole addresses; a missing one falls back to the global sinkhole. */
   sinkhole?: { ipv4?: string; ipv6?: string };
+  /** TTL of the apex SOA and NS records published from this config. */
+  ttl: number;
+}
+
+/** Response rate limiting of seized-zone answers over UDP (BIND's RRL; see src/rrl/options.ts). */
+export interface RrlSettings {
+  enabled: boolean;
+  responsesPerSecond: number;
+  nxdomainsPerSecond: number;
+  errorsPerSecond: number;
+  window: number;
+  slip: number;
+  ipv4PrefixLength: number;
+  ipv6PrefixLength: number;
+  maxTableSize: number;
+  logOnly: boolean;
+  /** CIDR text of clients never limited. */
+  exempt: string[];
 }
 
 export interface SinkdConfig {
@@ -87,4 +105,5 @@ export interface SinkdConfig {
   /** The admin HTTP listener (report, later metrics and health); null = off. */
   admin: { listen: Endpoint | null };
   zones: ZoneSpec[];
+  rrl: RrlSettings;
 }

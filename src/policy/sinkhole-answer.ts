@@ -2,7 +2,7 @@
 // that NODATA/NXDOMAIN answers carry (its MINIMUM is the TTL, so negative caches keep it as long).
 
 import { isIPv4, isIPv6 } from 'node:net';
-import { soaRdata, type SinkholeMode, type SinkholeSpec } from '../wire/index.js';
+import { soaRdata, type SinkholeMode, type SinkholeSpec, type SoaFields } from '../wire/index.js';
 
 export interface SinkholeSettings {
   readonly mode: 'sinkhole' | 'nxdomain';
@@ -15,13 +15,14 @@ export interface SinkholeSettings {
 const SOA_MNAME = 'sinkhole.sinkd.invalid.';
 const SOA_RNAME = 'hostmaster.sinkd.invalid.';
 
-export function sinkholeSpec(s: SinkholeSettings, mode: SinkholeMode = s.mode): SinkholeSpec {
+/** `soa`: a seized zone's own SOA for its NODATA/NXDOMAIN answers; else sinkd's .invalid one. */
+export function sinkholeSpec(s: SinkholeSettings, mode: SinkholeMode = s.mode, soa?: SoaFields): SinkholeSpec {
   return {
     mode,
     ipv4: ipv4Bytes(s.ipv4),
     ipv6: ipv6Bytes(s.ipv6),
     ttl: s.ttl,
-    soaRdata: soaRdata({ mname: SOA_MNAME, rname: SOA_RNAME, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: s.ttl }),
+    soaRdata: soaRdata(soa ?? { mname: SOA_MNAME, rname: SOA_RNAME, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: s.ttl }),
   };
 }
 

@@ -23,7 +23,7 @@ export class QueryHandler {
   /** Answers not yet sent, for a graceful shutdown. */
   inflight = 0;
   readonly counts: QueryCounts = {
-    sinkholed: 0, cached: 0, forwarded: 0, stale: 0, refused: 0, servfail: 0, formerr: 0, notimp: 0, dropped: 0, errors: 0,
+    sinkholed: 0, cached: 0, forwarded: 0, stale: 0, refused: 0, servfail: 0, authoritative: 0, ratelimited: 0, formerr: 0, notimp: 0, dropped: 0, errors: 0,
   };
 
   constructor(
@@ -32,7 +32,7 @@ export class QueryHandler {
   ) {}
 
   /** Reply bytes, a promise of them, or null for "send nothing". */
-  answer(raw: Buffer, client: ClientAddress, transport: Transport): Buffer | Promise<Buffer> | null {
+  answer(raw: Buffer, client: ClientAddress, transport: Transport): Buffer | Promise<Buffer | null> | null {
     const parsed = parseQuery(raw);
     if (!parsed.ok) {
       switch (parsed.kind) {
@@ -71,13 +71,14 @@ export class QueryHandler {
     );
   }
 
-  private finish(req: DnsRequest, reply: Reply): Buffer {
+  private finish(req: DnsRequest, reply: Reply): Buffer | null {
     this.counts[reply.kind]++;
+    if (reply.bytes.length === 0) return null; // dropped by the rate limiter
     if (req.transport === 'udp') return fitUdp(reply.bytes, req.query);
     return reply.bytes;
   }
 
-  private failed(req: DnsRequest, err: unknown): Buffer {
+  private failed(req: DnsRequest, err: unknown): Buffer | null {
     this.counts.errors++;
     this.onError(err, req.client);
     return this.finish(req, servfail(req, 'internal error'));

@@ -11,7 +11,14 @@ import { AnswerCache } from '../cache/answer-cache.js';
 import { CacheStep } from '../cache/cache-step.js';
 import { UpstreamPool } from '../upstream/upstream-pool.js';
 import { ForwardStep } from '../upstream/forward-step.js';
-import { buildChain } from '../chain/build-chain.js';
+import { buildChain, buildZoneChain } from '../chain/build-chain.js';
+import type { Next } from '../chain/step.js';
+import { SeizedZones } from '../zone/seized-zones.js';
+import { ZoneStep } from '../zone/zone-step.js';
+import { ApexStep } from '../zone/apex-step.js';
+import { OriginForwardStep } from '../zone/origin-forward-step.js';
+import { RateLimitStep } from '../zone/rate-limit-step.js';
+import { ResponseRateLimiter } from '../rrl/index.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
 import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
 import type { BlocklistStore } from '../store/blocklist-store.js';
@@ -33,6 +40,9 @@ const SKIPPED_LINES_LOGGED = 20;
 export class SinkdServer {
   readonly mirror: BlocklistMirror;
   readonly cache: AnswerCache;
+  /** The seized zones' relayed answers (TTLs kept, referrals cached); null without zones. */
+  readonly zoneCache: AnswerCache | null;
+  readonly rrl: ResponseRateLimiter | null;
   readonly upstreams: UpstreamPool;
   readonly handler: QueryHandler;
   /** The addresses actually bound (port 0 in the config resolved to the real port). */
@@ -96,7 +106,11 @@ export class SinkdServer {
       down: (server, reason) => log.warn({ event: 'upstream-down', upstream: server, reason }, `upstream ${server} failed: ${reason}`),
       up: (server) => log.info({ event: 'upstream-up', upstream: server }, `upstream ${server} answers again`),
     });
+    this.zoneCache = config.zones.length > 0 ? new AnswerCache(config.cache, Date.now, 'authority') : null;
+    this.rrl = config.zones.length > 0 && config.rrl.enabled ? new ResponseRateLimiter({ ...config.rrl, exemptClients: new CidrSet(config.rrl.exempt) }) : null;
+    const zones = this.buildZones();
     const chain = buildChain({
+      ...(zones ? { zones: new ZoneStep(zones) } : {}),
       acl: new AclStep(new CidrSet(config.acl.allow)),
       policy: new PolicyStep(this.mirror, config.sinkhole, (e) => this.logSinkhole(e)),
       cache: new CacheStep(this.cache),
@@ -108,14 +122,37 @@ export class SinkdServer {
     );
   }
 
+  /** One chain per seized zone (order in build-chain.ts); null when none is configured. */
+  private buildZones(): SeizedZones<Next> | null {
+    const { config, log } = this;
+    if (config.zones.length === 0) return null;
+    const rrlEvents = {
+      limited: (prefix: string, req: { query: { qname: string } }, verdict: string) =>
+        log.warn({ event: 'rrl-limit', prefix, qname: req.query.qname, verdict }, `rate limiting answers to ${prefix} (${req.query.qname}: ${verdict}); logged once a minute per prefix`),
+    };
+    const zoneCache = new CacheStep(this.zoneCache!);
+    return new SeizedZones(
+      config.zones.map((zone) => {
+        const pool = new UpstreamPool(zone.nameservers, config.upstream, {
+          down: (server, reason) => log.warn({ event: 'origin-down', zone: zone.name, upstream: server, reason }, `${zone.name}: original name server ${server} failed: ${reason}`),
+          up: (server) => log.info({ event: 'origin-up', zone: zone.name, upstream: server }, `${zone.name}: original name server ${server} answers again`),
+        });
+        const sinkhole = { ...config.sinkhole, ipv4: zone.sinkhole?.ipv4 ?? config.sinkhole.ipv4, ipv6: zone.sinkhole?.ipv6 ?? config.sinkhole.ipv6 };
+        const chain = buildZoneChain({
+          ...(this.rrl ? { rrl: new RateLimitStep(this.rrl, zone.name, rrlEvents) } : {}),
+          apex: new ApexStep(zone),
+          policy: new PolicyStep(this.mirror, sinkhole, (e) => this.logSinkhole(e), { apex: zone.name, soa: zone.soa }),
+          cache: zoneCache,
+          origin: new OriginForwardStep(pool, zone.name),
+        });
+        return [zone.name, chain.handle] as const;
+      }),
+    );
+  }
+
   static async start(config: SinkdConfig, log: Logger): Promise<SinkdServer> {
-    if (config.upstreams.length === 0) {
+    if (config.upstreams.length === 0 && config.zones.length === 0) {
       throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
-    }
-    if (config.zones.length > 0) {
-      // Answering for a zone needs the authoritative path (AA=1, pass-through to the original
-      // servers, RRL); serving such a config as a plain resolver would silently do the wrong job.
-      throw new Error('zones: seized-zone mode is not available in this version of sinkd; remove "zones" to run as a resolver');
     }
     // Files first: an unreadable list stops sinkd before anything listens.
     const lists = await loadConfigLists(config.blocklists, config.allowlists);
@@ -157,10 +194,13 @@ export class SinkdServer {
     // Feeds are fetched in the background: a slow feed server must not delay answering.
     void server.urlLists.start();
     server.recorder?.start();
+    server.warnWholeZoneRules();
     const counts = server.mirror.matcher.counts();
     log.info(
       {
         event: 'start',
+        zones: config.zones.map((z) => ({ zone: z.name, nameservers: z.nameservers.map(formatEndpoint) })),
+        rrl: config.zones.length === 0 ? 'n/a' : config.rrl.enabled ? `${config.rrl.responsesPerSecond}/s, slip ${config.rrl.slip}${config.rrl.logOnly ? ', log only' : ''}` : 'off',
         config: config.configFile ?? '(built-in defaults)',
         listeners: server.bound.map((e) => `${formatEndpoint(e)} udp+tcp`),
         upstreams: server.upstreams.labels,
@@ -172,9 +212,22 @@ export class SinkdServer {
         rules: counts,
         chain: server.chainNames,
       },
-      `sinkd listening on ${server.bound.map(formatEndpoint).join(', ')}; ${counts.block} block and ${counts.allow} allow rules; forwarding to ${server.upstreams.labels.join(', ')}`,
+      `sinkd listening on ${server.bound.map(formatEndpoint).join(', ')}; ${counts.block} block and ${counts.allow} allow rules; forwarding to ${server.upstreams.labels.join(', ') || '(nowhere)'}` +
+        (config.zones.length ? `; authoritative for ${config.zones.map((z) => z.name).join(', ')}` : ''),
     );
     return server;
+  }
+
+  /** A rule for a seized zone's apex (or above) does not sinkhole the zone: say so once. */
+  private warnWholeZoneRules(): void {
+    for (const zone of this.config.zones) {
+      const rule = this.mirror.matcher.match(zone.name);
+      if (rule === undefined) continue;
+      this.log.warn(
+        { event: 'zone-rule-ignored', zone: zone.name, rule: rule.name, source: rule.source },
+        `blocklist entry ${rule.name} (${rule.source}) covers all of the seized zone ${zone.name}; inside the zone only listed hosts below ${zone.name} are sinkholed, every other name is passed to its original servers`,
+      );
+    }
   }
 
   /** UDP and TCP on the same port; with port 0 the kernel's pick for UDP is reused for TCP. */

@@ -85,7 +85,7 @@ export class TcpListener {
         if (pending >= MAX_PIPELINED) socket.pause();
         reply.then((bytes) => {
           pending--;
-          write(bytes);
+          if (bytes !== null) write(bytes);
           if (pending < MAX_PIPELINED && socket.isPaused()) socket.resume();
           maybeEnd();
         });

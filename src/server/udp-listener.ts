@@ -38,7 +38,9 @@ export class UdpListener {
     const reply = this.handler.answer(msg, client, 'udp');
     if (reply === null) return;
     if (reply instanceof Promise) {
-      reply.then((bytes) => this.send(socket, bytes, rinfo));
+      reply.then((bytes) => {
+        if (bytes !== null) this.send(socket, bytes, rinfo);
+      });
     } else {
       this.send(socket, reply, rinfo);
     }

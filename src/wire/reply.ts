@@ -144,3 +144,42 @@ export function soaRdata(soa: SoaFields): Buffer {
   [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum].forEach((v, i) => nums.writeUInt32BE(v >>> 0, i * 4));
   return Buffer.concat([encodeName(soa.mname), encodeName(soa.rname), nums]);
 }
+
+/** A record owned by the question's name: its type, TTL and prebuilt RDATA. */
+export interface OwnRecord {
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: Buffer;
+}
+
+/**
+ * A NOERROR reply whose records are all owned by the question name (a zone apex's SOA and NS):
+ * each owner is written as a pointer to the question.
+ */
+export function recordsReply(
+  query: Buffer,
+  questionEnd: number,
+  answers: readonly OwnRecord[],
+  authority: readonly OwnRecord[],
+  opt: OptSpec | null,
+  flags: ReplyFlags = {},
+): Buffer {
+  let size = questionEnd + (opt ? optSize(opt) : 0);
+  for (const r of answers) size += 12 + r.rdata.length;
+  for (const r of authority) size += 12 + r.rdata.length;
+  const out = Buffer.allocUnsafe(size);
+  writeHeader(out, query.readUInt16BE(0), replyFlags(query.readUInt16BE(2), Rcode.NOERROR, flags), 1, answers.length, authority.length, opt ? 1 : 0);
+  query.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  let off = questionEnd;
+  for (const r of [...answers, ...authority]) {
+    out.writeUInt16BE(0xc000 | HEADER_SIZE, off);
+    out.writeUInt16BE(r.type, off + 2);
+    out.writeUInt16BE(QClass.IN, off + 4);
+    out.writeUInt32BE(r.ttl, off + 6);
+    out.writeUInt16BE(r.rdata.length, off + 10);
+    r.rdata.copy(out, off + 12);
+    off += 12 + r.rdata.length;
+  }
+  if (opt) writeOpt(out, off, opt);
+  return out;
+}

@@ -1,0 +1,41 @@
+// Zone step (last): a name in a seized zone that is not listed is asked of the zone's original
+// name servers, recursion not desired, and their answer relayed as they gave it (records, TTLs,
+// rcode), marked authoritative: sinkd now is the zone's authority. The one exception is a
+// referral to a delegated subzone, which an authority sends with AA=0 (RFC 1034 4.3.2); with
+// AA=1 resolvers would take it for an empty answer.
+
+import type { Step } from '../chain/step.js';
+import type { DnsRequest } from '../chain/request.js';
+import { servfail } from '../chain/replies.js';
+import { ResultKind, type Reply } from '../chain/result.js';
+import { Rcode } from '../wire/index.js';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
+
+const AA = 0x0400;
+const RA = 0x0080;
+const RD = 0x0100;
+
+export class OriginForwardStep implements Step {
+  readonly name = 'origin';
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly zone: string,
+  ) {}
+
+  async handle(req: DnsRequest): Promise<Reply> {
+    const query = Buffer.from(req.raw);
+    query.writeUInt16BE(query.readUInt16BE(2) & ~RD, 2);
+    const reply = await this.pool.resolve(query, req.query.questionEnd);
+    if (reply === null) return servfail(req, `no name server of ${this.zone} answered`);
+    reply.writeUInt16BE(req.query.id, 0);
+    reply.writeUInt16BE(authorityFlags(reply), 2);
+    return { kind: ResultKind.FORWARDED, bytes: reply };
+  }
+}
+
+/** The reply's flags as the zone's authority sends them: AA=1 except on a referral, RA=0. */
+export function authorityFlags(reply: Buffer): number {
+  const flags = reply.readUInt16BE(2);
+  const referral = (flags & AA) === 0 && (flags & 0x0f) === Rcode.NOERROR && reply.readUInt16BE(6) === 0 && reply.readUInt16BE(8) > 0;
+  return (referral ? flags : flags | AA) & ~RA;
+}
