@@ -41,6 +41,10 @@ export const checkConfigCommand: CommandModule<object, ServeArgs> = {
         `  blocklists: ${config.blocklists.map((s) => s.path ?? s.url).join(', ') || '(none)'}`,
         `  allowlists: ${config.allowlists.map((s) => s.path ?? s.url).join(', ') || '(none)'}`,
         `  sinkhole:   ${config.sinkhole.mode} A=${config.sinkhole.ipv4} AAAA=${config.sinkhole.ipv6} ttl=${config.sinkhole.ttl}s`,
+        ...config.zones.map((z) => `  zone:       ${z.name} (authoritative; clean names from ${z.nameservers.map(formatEndpoint).join(', ')})`),
+        ...(config.zones.length === 0
+          ? []
+          : [`  rrl:        ${config.rrl.enabled ? `${config.rrl.responsesPerSecond}/s per /${config.rrl.ipv4PrefixLength} and /${config.rrl.ipv6PrefixLength}, slip ${config.rrl.slip}${config.rrl.logOnly ? ', log only' : ''}` : 'off'}`]),
         '',
       ].join('\n'),
     );

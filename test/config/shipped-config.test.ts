@@ -43,3 +43,14 @@ describe('shipped config/sinkd.yaml', () => {
     expect(cfg.upstreams).toEqual([{ host: '192.0.2.1', port: 53 }]);
   });
 });
+
+describe('shipped config/seized-no-ip.yaml (the takedown starter)', () => {
+  it('loads, names the 24 No-IP zones of 2014, and lets nobody recurse', () => {
+    const cfg = loadConfig({ config: join(REPO, 'config/seized-no-ip.yaml') }, { cwd: empty, resolvConfPath });
+    expect(cfg.zones.map((z) => z.name)).toContain('no-ip.biz');
+    expect(cfg.zones).toHaveLength(24);
+    expect(cfg.acl.allow).toEqual([]);
+    expect(cfg.rrl.enabled).toBe(true);
+    for (const z of cfg.zones) expect(z.nameservers.length).toBeGreaterThan(0);
+  });
+});
