@@ -61,7 +61,8 @@ const USAGE = `usage: node bench/run.mjs [options]        (or: npm run bench -- 
   --help
 `;
 
-const ALL_ROWS = ['bare-node-udp', 'nsd-direct', 'blocked', 'cached', 'mixed', 'uncached', 'blocked-loginfo', 'blocked-untracked'];
+const ALL_ROWS = ['bare-node-udp', 'nsd-direct', 'blocked', 'cached', 'mixed', 'uncached', 'blocked-loginfo', 'blocked-untracked', 'seized-warm', 'seized-cold'];
+const SEIZED_ROWS = ['seized-warm', 'seized-cold'];
 const SINKD_ROWS = ['blocked', 'cached', 'mixed', 'uncached'];
 
 function die(msg) {
@@ -348,6 +349,7 @@ function kdig(host, port, name, type = 'A', { tcp = false } = {}) {
   const r = spawnSync('kdig', args, { encoding: 'utf8', timeout: 5000 });
   const out = `${r.stdout ?? ''}`;
   const status = /status: (\w+)/.exec(out)?.[1] ?? null;
+  const flags = (/;; Flags: ([^;]*);/.exec(out)?.[1] ?? '').trim().split(/\s+/);
   const answers = [];
   const sect = out.split(';; ANSWER SECTION:')[1];
   if (sect) {
@@ -357,7 +359,7 @@ function kdig(host, port, name, type = 'A', { tcp = false } = {}) {
       answers.push({ name: f[0], ttl: Number(f[1]), type: f[3], data: f.slice(4).join(' ') });
     }
   }
-  return { ok: status !== null, status, answers };
+  return { ok: status !== null, status, flags, answers };
 }
 
 async function waitForDns(host, port, name, rec, limitMs = 10000) {
@@ -490,13 +492,29 @@ function buildData(dir, runTag) {
   files.uncached = write('q-uncached.txt', unique(`u${runTag}-`, uncachedCount));
   files['uncached-warm'] = write('q-uncached-warm.txt', unique(`w${runTag}-`, Math.max(1, WARMUP) * 40000));
   const regenerate = (key, i) => {
+    if (key === 'seized-cold') return write(`q-seized-cold-${i}.txt`, seizedCold(`s${runTag}r${i}-`, uncachedCount)).file;
     if (key !== 'uncached') throw new Error(`cannot regenerate ${key}`);
     return write(`q-uncached-${i}.txt`, unique(`u${runTag}r${i}-`, uncachedCount)).file;
   };
 
+  // seized-zone mode: sinkd is the authority for the three zones; 1% of their hosts are listed,
+  // every other name is passed through to nsd (the "original provider").
+  const seizedListed = blockedHosts.slice(0, Math.max(1, Math.round(hosts.length / 100)));
+  const seizedList = path.join(dir, 'seized-listed.txt');
+  fs.writeFileSync(seizedList, seizedListed.map((h) => h.name).join('\n') + '\n');
+  const seizedClean = hosts.filter((h) => !seizedListed.includes(h));
+  const seizedName = () => (rnd() < 0.01 ? pick(seizedListed).name : pick(seizedClean).name);
+  files.seized = write('q-seized.txt', Array.from({ length: 10000 }, () => `${seizedName()} ${rnd() < 0.6 ? 'A' : 'AAAA'}`));
+  // cold: every clean name new (answered by nsd's *.dyn wildcards), 1% listed
+  const seizedCold = (tag, n) =>
+    Array.from({ length: n }, (_, i) => (i % 100 === 99 ? `${pick(seizedListed).name} A` : `${tag}${i.toString(36)}.dyn.${ZONES[i % ZONES.length]} A`));
+  files['seized-cold'] = write('q-seized-cold.txt', seizedCold(`s${runTag}-`, uncachedCount));
+  files['seized-cold-warm'] = write('q-seized-cold-warm.txt', seizedCold(`sw${runTag}-`, Math.max(1, WARMUP) * 40000));
+
   return {
     zoneFiles,
     blocklist,
+    seizedList,
     files,
     regenerate,
     probes: {
@@ -505,6 +523,7 @@ function buildData(dir, runTag) {
       below: `www.${blockedHosts[1].name}`,
       subtreeParent: subtreeParents[0],
       subtree: `x.${subtreeEntries[0]}`,
+      seizedListed: `www.${seizedListed[0].name}`,
     },
     counts: { hosts: hosts.length, blocked: blockedHosts.length, subtreeEntries: subtreeEntries.length },
   };
@@ -739,6 +758,8 @@ const ROW_DEF = {
   uncached: { file: 'uncached', onePass: true, warmFile: 'uncached-warm', what: 'unique clean names, each forwarded' },
   'blocked-loginfo': { file: 'blocked', what: 'as blocked, sinkd at log level info (stdout to /dev/null)' },
   'blocked-untracked': { file: 'blocked', what: 'as blocked-loginfo, infected-host tracking off (the cost of recording hits)' },
+  'seized-warm': { file: 'seized', fill: true, what: 'seized-zone mode: zone hostnames, 1% listed, the rest relayed from nsd, warmed' },
+  'seized-cold': { file: 'seized-cold', onePass: true, warmFile: 'seized-cold-warm', what: 'seized-zone mode: new hostnames each, 1% listed, the rest relayed from nsd' },
 };
 
 async function measure(row, serverLabel, server, data) {
@@ -919,6 +940,38 @@ async function main() {
               await stopProcess(s.rec);
             }
           }
+        }
+      }
+    } finally {
+      await stopProcess(nsd.rec);
+    }
+  }
+
+  // 4. sinkd in seized-zone mode: authoritative for the three zones, nsd as the original servers
+  if (SEIZED_ROWS.some(want) && !TARGET && !selfTest && !interrupted) {
+    const nsd = await startNsd(workdir, nsdPort, data.zoneFiles, LOAD_CPU, probe);
+    try {
+      const q = (x) => JSON.stringify(x);
+      const zones = ZONES.map((z) =>
+        `  - { name: ${z}, nameservers: [${q(`127.0.0.1:${nsdPort}`)}], soa: { mname: ns1.sinkhole.example., rname: hostmaster.sinkhole.example., serial: 2014063001, refresh: 3600, retry: 600, expire: 604800, minimum: 60 }, ns: [ns1.sinkhole.example.] }`,
+      );
+      // RRL stays on (its accounting is part of the cost) with a rate dnsperf's one address never reaches.
+      const yaml = ['acl: { allow: [] }', 'rrl: { enabled: true, responsesPerSecond: 1000000, nxdomainsPerSecond: 1000000, errorsPerSecond: 1000000 }', 'zones:', ...zones].join('\n');
+      const s = await startSinkd(workdir, nsdPort, data.seizedList, 'warn', SERVER_CPU, probe, yaml, 'seized').catch((err) => {
+        notes.push(`sinkd (seized) not measured: ${err.message}`);
+        return null;
+      });
+      if (s) {
+        try {
+          const c = kdig(s.host, s.port, data.probes.clean.name, 'A');
+          const l = kdig(s.host, s.port, data.probes.seizedListed, 'A');
+          checks.seized = {
+            relayed: c.status === 'NOERROR' && c.flags.includes('aa') && c.answers.some((a) => a.data === data.probes.clean.a) ? 'ok' : `unexpected: ${c.status} ${c.flags}`,
+            listed: l.status === 'NOERROR' && l.flags.includes('aa') && l.answers.some((a) => a.data === '0.0.0.0') ? 'ok' : `unexpected: ${l.status} ${l.flags}`,
+          };
+          for (const row of SEIZED_ROWS) if (want(row)) await measure(row, 'sinkd(seized)', s, data);
+        } finally {
+          await stopProcess(s.rec);
         }
       }
     } finally {
