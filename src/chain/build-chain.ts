@@ -10,12 +10,17 @@ import type { ZoneStep } from '../zone/zone-step.js';
 import type { RateLimitStep } from '../zone/rate-limit-step.js';
 import type { ApexStep } from '../zone/apex-step.js';
 import type { OriginForwardStep } from '../zone/origin-forward-step.js';
+import type { ClientLimitStep } from '../client-limit/client-limit-step.js';
+import type { MinimalAnyStep } from '../any/minimal-any-step.js';
 
 export interface ChainSteps {
   /** Absent when no seized zone is configured (a LAN resolver pays nothing for the feature). */
   readonly zones?: ZoneStep;
+  /** Absent when clientLimit.queriesPerSecond is 0. */
+  readonly clientLimit?: ClientLimitStep;
   readonly acl: AclStep;
   readonly policy: PolicyStep;
+  readonly any: MinimalAnyStep;
   readonly cache: CacheStep;
   readonly forward: ForwardStep;
 }
@@ -26,15 +31,21 @@ export function buildChain(s: ChainSteps): { handle: Next; names: string[] } {
     //    resolvers are the clients), under rate limiting instead of an access list; names in a
     //    seized zone leave here through the zone's own chain (buildZoneChain), never below.
     ...(s.zones ? [s.zones] : []),
-    // 1. acl: first for the resolver, so a client outside the allowed networks learns nothing,
-    //    not even whether a name is listed, and cannot use sinkd to reflect traffic.
+    // 1. client-limit: before any work is done for a flooding client, and before the acl so
+    //    that even REFUSED answers to a flood are bounded.
+    ...(s.clientLimit ? [s.clientLimit] : []),
+    // 2. acl: so a client outside the allowed networks learns nothing, not even whether a name
+    //    is listed, and cannot use sinkd to reflect traffic.
     s.acl,
-    // 2. policy: above the cache, so a list change applies at once to names already cached, and
+    // 3. policy: above the cache, so a list change applies at once to names already cached, and
     //    a blocked name of any type never reaches an upstream.
     s.policy,
-    // 3. cache: in front of forward, so hits and coalesced misses never leave the box.
+    // 4. any: below policy (a listed name's ANY still gets the sinkhole), above the cache and
+    //    forward, so ANY never costs an upstream query (RFC 8482).
+    s.any,
+    // 5. cache: in front of forward, so hits and coalesced misses never leave the box.
     s.cache,
-    // 4. forward: last; it always answers (SERVFAIL when every upstream failed).
+    // 6. forward: last; it always answers (SERVFAIL when every upstream failed).
     s.forward,
   ];
   const last: Next = (req) => s.forward.handle(req);
@@ -46,6 +57,7 @@ export interface ZoneChainSteps {
   readonly rrl?: RateLimitStep;
   readonly apex: ApexStep;
   readonly policy: PolicyStep;
+  readonly any: MinimalAnyStep;
   readonly cache: CacheStep;
   readonly origin: OriginForwardStep;
 }
@@ -62,10 +74,12 @@ export function buildZoneChain(s: ZoneChainSteps): { handle: Next; names: string
     // 3. policy: listed hosts (strictly below the apex) get the sinkhole, authoritatively, and
     //    never reach the original servers; above the cache for the same reason as the resolver's.
     s.policy,
-    // 4. cache: the original servers' answers, TTLs kept, and served stale when they all fail
+    // 4. any: RFC 8482 minimal answer, so ANY floods are never relayed to the original servers.
+    s.any,
+    // 5. cache: the original servers' answers, TTLs kept, and served stale when they all fail
     //    (the 2014 failure was empty answers when the sinkhole could not keep up).
     s.cache,
-    // 5. origin: last; the zone's original name servers, in turn; SERVFAIL when all failed.
+    // 6. origin: last; the zone's original name servers, in turn; SERVFAIL when all failed.
     s.origin,
   ];
   const last: Next = (req) => s.origin.handle(req);

@@ -15,6 +15,8 @@ export const ResultKind = {
   SERVFAIL: 'servfail',
   /** A seized zone's apex SOA/NS, answered from the config. */
   AUTHORITATIVE: 'authoritative',
+  /** Answered by sinkd itself without asking anyone: RFC 8482 minimal answer to ANY. */
+  LOCAL: 'local',
   /** Over the response rate limit (RRL): a TC=1 "slip", or nothing at all (empty bytes). */
   RATE_LIMITED: 'ratelimited',
   FORMERR: 'formerr',

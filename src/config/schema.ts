@@ -226,6 +226,11 @@ export const configSchema = strict({
     }
   }),
   acl: strict({ allow: list(cidr, 'CIDR prefixes') }),
+  clientLimit: strict({
+    queriesPerSecond: int(0, 10_000_000),
+    action: z.enum(['refused', 'drop'], { error: 'must be refused or drop' }),
+    exempt: list(cidr, 'CIDR prefixes'),
+  }),
   tcp: strict({
     idleTimeoutMs: int(1, 600_000),
     maxConnections: int(1, 65_535),

@@ -78,6 +78,8 @@ export interface SinkdConfig {
   };
   /** CIDR text as written; build a CidrSet from it. */
   acl: { allow: string[] };
+  /** Per-client query rate limit of the resolver side; queriesPerSecond 0 = off. CIDR text in exempt. */
+  clientLimit: { queriesPerSecond: number; action: 'refused' | 'drop'; exempt: string[] };
   tcp: { idleTimeoutMs: number; maxConnections: number };
   log: { level: LogLevel };
   /** Where the shared blocklist lives; url "" = the embedded store (store.path). */

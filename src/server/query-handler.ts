@@ -23,7 +23,7 @@ export class QueryHandler {
   /** Answers not yet sent, for a graceful shutdown. */
   inflight = 0;
   readonly counts: QueryCounts = {
-    sinkholed: 0, cached: 0, forwarded: 0, stale: 0, refused: 0, servfail: 0, authoritative: 0, ratelimited: 0, formerr: 0, notimp: 0, dropped: 0, errors: 0,
+    sinkholed: 0, cached: 0, forwarded: 0, stale: 0, refused: 0, servfail: 0, authoritative: 0, local: 0, ratelimited: 0, formerr: 0, notimp: 0, dropped: 0, errors: 0,
   };
 
   constructor(

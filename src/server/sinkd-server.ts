@@ -19,6 +19,8 @@ import { ApexStep } from '../zone/apex-step.js';
 import { OriginForwardStep } from '../zone/origin-forward-step.js';
 import { RateLimitStep } from '../zone/rate-limit-step.js';
 import { ResponseRateLimiter } from '../rrl/index.js';
+import { ClientLimitStep } from '../client-limit/client-limit-step.js';
+import { MinimalAnyStep } from '../any/minimal-any-step.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
 import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
 import type { BlocklistStore } from '../store/blocklist-store.js';
@@ -111,8 +113,20 @@ export class SinkdServer {
     const zones = this.buildZones();
     const chain = buildChain({
       ...(zones ? { zones: new ZoneStep(zones) } : {}),
+      ...(config.clientLimit.queriesPerSecond > 0
+        ? {
+            clientLimit: new ClientLimitStep(
+              { queriesPerSecond: config.clientLimit.queriesPerSecond, action: config.clientLimit.action, exempt: new CidrSet(config.clientLimit.exempt) },
+              {
+                limited: (client, action) =>
+                  log.warn({ event: 'client-limit', client, limit: config.clientLimit.queriesPerSecond, action }, `client ${client} asks more than ${config.clientLimit.queriesPerSecond} queries a second: ${action === 'drop' ? 'dropping' : 'refusing'} the excess (logged once a minute per client)`),
+              },
+            ),
+          }
+        : {}),
       acl: new AclStep(new CidrSet(config.acl.allow)),
       policy: new PolicyStep(this.mirror, config.sinkhole, (e) => this.logSinkhole(e)),
+      any: new MinimalAnyStep(),
       cache: new CacheStep(this.cache),
       forward: new ForwardStep(this.upstreams),
     });
@@ -142,6 +156,7 @@ export class SinkdServer {
           ...(this.rrl ? { rrl: new RateLimitStep(this.rrl, zone.name, rrlEvents) } : {}),
           apex: new ApexStep(zone),
           policy: new PolicyStep(this.mirror, sinkhole, (e) => this.logSinkhole(e), { apex: zone.name, soa: zone.soa }),
+          any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
           cache: zoneCache,
           origin: new OriginForwardStep(pool, zone.name),
         });

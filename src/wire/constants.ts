@@ -31,6 +31,7 @@ export const QType = {
   DNSKEY: 48,
   SVCB: 64,
   HTTPS: 65,
+  HINFO: 13,
   ANY: 255,
 } as const;
 
