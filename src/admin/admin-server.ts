@@ -1,6 +1,7 @@
 // The admin HTTP listener (off unless `admin.listen` / --admin is set): the infected-host report
-// as a page (/report) and as JSON (/api/report), and /healthz. It shows which machines are
-// infected, so it is meant for loopback or a management network, never the LAN at large.
+// as a page (/report) and as JSON (/api/report), /metrics (Prometheus), /healthz (alive) and
+// /readyz (serving). It shows which machines are infected, so it is meant for loopback or a
+// management network, never the LAN at large.
 
 import http from 'node:http';
 import { isIP } from 'node:net';
@@ -12,6 +13,21 @@ import type { Endpoint } from '../net/address.js';
 import { CONTENT_SECURITY_POLICY, renderHtml } from '../report/render-html.js';
 import { renderJson } from '../report/render-json.js';
 import { parseSince } from '../cli/duration.js';
+import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js';
+
+/** One process's readiness, or a primary's summary of its workers'. */
+export interface ReadinessReport {
+  ready: boolean;
+  problems: string[];
+  [key: string]: unknown;
+}
+
+/** Where /metrics and /readyz get their figures: the server itself, or a primary asking its workers. */
+export interface NodeStatus {
+  metrics(): Promise<MetricsSnapshot | null>;
+  readiness(): Promise<ReadinessReport>;
+}
 
 export class AdminServer {
   private server: http.Server | null = null;
@@ -19,6 +35,7 @@ export class AdminServer {
   constructor(
     private readonly config: SinkdConfig,
     private readonly hits: { store: HitStore | null; recorder: HitRecorder | null },
+    private readonly status: NodeStatus,
   ) {}
 
   /** Resolves with the bound port. */
@@ -48,7 +65,16 @@ export class AdminServer {
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'GET only\n');
     if (url.pathname === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
-    if (url.pathname !== '/report' && url.pathname !== '/api/report') return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /report or /api/report\n');
+    if (url.pathname === '/readyz') {
+      const r = await this.status.readiness();
+      return send(res, r.ready ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify(r, null, 2) + '\n');
+    }
+    if (url.pathname === '/metrics') {
+      const m = await this.status.metrics();
+      if (m === null) return send(res, 503, 'text/plain; charset=utf-8', 'no worker answered\n');
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(m));
+    }
+    if (url.pathname !== '/report' && url.pathname !== '/api/report') return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /report, /api/report, /metrics, /healthz or /readyz\n');
     if (!this.hits.store) return send(res, 404, 'text/plain; charset=utf-8', 'infected-host tracking is off (infected.enabled: false)\n');
     let query: ReportQuery;
     try {

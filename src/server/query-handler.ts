@@ -26,13 +26,21 @@ export class QueryHandler {
     sinkholed: 0, cached: 0, forwarded: 0, stale: 0, refused: 0, servfail: 0, authoritative: 0, local: 0, ratelimited: 0, formerr: 0, notimp: 0, dropped: 0, errors: 0,
   };
 
+  readonly transports: Record<Transport, number> = { udp: 0, tcp: 0 };
+
   constructor(
-    private readonly chain: Next,
+    private chain: Next,
     private readonly onError: (err: unknown, client: ClientAddress) => void,
   ) {}
 
+  /** Hot reload: queries from now on run through `chain`; those in flight finish on the old one. */
+  setChain(chain: Next): void {
+    this.chain = chain;
+  }
+
   /** Reply bytes, a promise of them, or null for "send nothing". */
   answer(raw: Buffer, client: ClientAddress, transport: Transport): Buffer | Promise<Buffer | null> | null {
+    this.transports[transport]++;
     const parsed = parseQuery(raw);
     if (!parsed.ok) {
       switch (parsed.kind) {

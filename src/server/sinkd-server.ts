@@ -21,6 +21,7 @@ import { RateLimitStep } from '../zone/rate-limit-step.js';
 import { ResponseRateLimiter } from '../rrl/index.js';
 import { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
+import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
 import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
 import type { BlocklistStore } from '../store/blocklist-store.js';
@@ -35,6 +36,15 @@ import { SinkholeLog } from '../log/sinkhole-log.js';
 import { QueryHandler } from './query-handler.js';
 import { UdpListener } from './udp-listener.js';
 import { TcpListener } from './tcp-listener.js';
+
+/** What /readyz reports for one process. Degraded (store unreachable) is still ready: it serves the list it has. */
+export interface Readiness {
+  ready: boolean;
+  problems: string[];
+  listeners: string[];
+  blocklist: { block: number; allow: number; version: number };
+  store: { description: string; state: string; reason?: string };
+}
 
 /** Skipped list lines logged one by one per file; the rest are counted. */
 const SKIPPED_LINES_LOGGED = 20;
@@ -59,6 +69,9 @@ export class SinkdServer {
   private admin: AdminServer | null = null;
   /** The admin listener's bound address, when it is on. */
   adminBound: Endpoint | null = null;
+  /** Every seized zone's pool of original servers, for metrics. */
+  private readonly zonePools: { zone: string; pool: UpstreamPool }[] = [];
+  private stopping = false;
   /** Config lists still to be imported because the store was down when they were read. */
   private pendingImport: LoadedConfigList[] | null = null;
 
@@ -151,6 +164,7 @@ export class SinkdServer {
           down: (server, reason) => log.warn({ event: 'origin-down', zone: zone.name, upstream: server, reason }, `${zone.name}: original name server ${server} failed: ${reason}`),
           up: (server) => log.info({ event: 'origin-up', zone: zone.name, upstream: server }, `${zone.name}: original name server ${server} answers again`),
         });
+        this.zonePools.push({ zone: zone.name, pool });
         const sinkhole = { ...config.sinkhole, ipv4: zone.sinkhole?.ipv4 ?? config.sinkhole.ipv4, ipv6: zone.sinkhole?.ipv6 ?? config.sinkhole.ipv6 };
         const chain = buildZoneChain({
           ...(this.rrl ? { rrl: new RateLimitStep(this.rrl, zone.name, rrlEvents) } : {}),
@@ -197,7 +211,10 @@ export class SinkdServer {
       throw err;
     }
     if (config.admin.listen) {
-      server.admin = new AdminServer(config, { store: server.hitStore, recorder: server.recorder });
+      server.admin = new AdminServer(config, { store: server.hitStore, recorder: server.recorder }, {
+        metrics: async () => server.metrics(),
+        readiness: async () => ({ ...server.readiness() }),
+      });
       try {
         const port = await server.admin.start(config.admin.listen);
         server.adminBound = { host: config.admin.listen.host, port };
@@ -324,8 +341,45 @@ export class SinkdServer {
     }
   }
 
+  /** This process's figures for /metrics (a primary adds up its workers'). */
+  metrics(): MetricsSnapshot {
+    const counts = this.mirror.matcher.counts();
+    const rrl = this.rrl?.stats();
+    return {
+      queries: { ...this.handler.counts },
+      transports: { ...this.handler.transports },
+      upstreams: [
+        { pool: 'resolver', latency: structuredClone(this.upstreams.latency.data), errors: this.upstreams.errors, rejected: this.upstreams.stats.rejected },
+        ...this.zonePools.map(({ zone, pool }) => ({ pool: `zone:${zone}`, latency: structuredClone(pool.latency.data), errors: pool.errors, rejected: pool.stats.rejected })),
+      ],
+      cache: { entries: this.cache.size + (this.zoneCache?.size ?? 0), bytes: this.cache.bytes + (this.zoneCache?.bytes ?? 0) },
+      blocklist: { block: counts.block, allow: counts.allow, version: Math.max(0, this.mirror.version) },
+      store: this.mirror.degradedReason !== undefined ? { state: this.mirror.state, reason: this.mirror.degradedReason } : { state: this.mirror.state },
+      hits: this.recorder ? { recorded: this.recorder.stats.recorded, dropped: this.recorder.stats.dropped, buffered: this.recorder.buffered } : null,
+      rrl: rrl ? { sent: rrl.sent, slipped: rrl.slipped, dropped: rrl.dropped } : null,
+      workers: 1,
+    };
+  }
+
+  /** For /readyz: serving (listeners bound, a list loaded), and in what state the store is. */
+  readiness(): Readiness {
+    const problems: string[] = [];
+    if (this.stopping) problems.push('stopping');
+    if (this.bound.length === 0) problems.push('no listener bound');
+    if (this.mirror.state === 'starting') problems.push('blocklist not loaded yet');
+    const counts = this.mirror.matcher.counts();
+    return {
+      ready: problems.length === 0,
+      problems,
+      listeners: this.bound.map(formatEndpoint),
+      blocklist: { ...counts, version: this.mirror.version },
+      store: { description: this.store.description, state: this.mirror.state, ...(this.mirror.degradedReason !== undefined ? { reason: this.mirror.degradedReason } : {}) },
+    };
+  }
+
   /** Stop taking queries, answer those in flight (up to `graceMs`), then close every socket. */
   async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
     for (const l of this.udp) l.stopAccepting();
     for (const l of this.tcp) l.stopAccepting();
     const deadline = Date.now() + graceMs;

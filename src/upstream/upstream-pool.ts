@@ -6,6 +6,7 @@ import { Rcode } from '../wire/index.js';
 import { formatEndpoint, type Endpoint } from '../net/address.js';
 import { ExchangeError, exchangeTcp, exchangeUdp, type ExchangeStats } from './exchange.js';
 import { randomQueryId } from './query-id.js';
+import { Histogram } from '../metrics/histogram.js';
 
 export interface UpstreamSettings {
   readonly timeoutMs: number;
@@ -30,6 +31,10 @@ interface ServerState {
 
 export class UpstreamPool {
   readonly stats: ExchangeStats = { rejected: 0 };
+  /** Time to an acceptable answer from one server (UDP, plus TCP after a truncation). */
+  readonly latency = new Histogram();
+  /** Exchanges that failed: timeout, network error, SERVFAIL/REFUSED, malformed. */
+  errors = 0;
   private readonly servers: ServerState[];
 
   constructor(
@@ -51,12 +56,14 @@ export class UpstreamPool {
   async resolve(clientQuery: Buffer, questionEnd: number): Promise<Buffer | null> {
     for (const server of this.order()) {
       try {
+        const started = performance.now();
         const reply = await this.ask(server.endpoint, clientQuery, questionEnd);
         const rcode = reply[3]! & 0x0f;
         if (rcode === Rcode.SERVFAIL || rcode === Rcode.REFUSED) {
           this.failed(server, rcode === Rcode.SERVFAIL ? 'answered SERVFAIL' : 'answered REFUSED');
           continue;
         }
+        this.latency.observe((performance.now() - started) / 1000);
         this.succeeded(server);
         return reply;
       } catch (err) {
@@ -84,6 +91,7 @@ export class UpstreamPool {
   }
 
   private failed(server: ServerState, reason: string): void {
+    this.errors++;
     server.failedUntil = Date.now() + PENALTY_MS;
     if (!server.down) {
       server.down = true;
