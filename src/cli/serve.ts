@@ -1,5 +1,6 @@
 // `sinkd serve`: load and validate the config, start the server, and wire the signals:
-// SIGTERM/SIGINT stop gracefully (answer what is in flight, flush logs, exit 0), SIGHUP reloads lists.
+// SIGTERM/SIGINT stop gracefully (answer what is in flight, flush logs, exit 0), SIGHUP reloads
+// the config and the lists (a config that does not validate is rejected; the running one stays).
 
 import type { CommandModule } from 'yargs';
 import { loadConfig, ConfigError } from '../config/load.js';
@@ -14,8 +15,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   builder: (y) => y.options({ ...configOption, ...serveOverrideOptions }) as never,
   handler: async (args) => {
     let config;
+    const overrides = overridesFrom(args);
     try {
-      config = loadConfig(overridesFrom(args));
+      config = loadConfig(overrides);
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`sinkd: invalid configuration:\n${err.message}\n`);
@@ -44,6 +46,16 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => void server.reloadLists());
+    process.on('SIGHUP', () => {
+      let next;
+      try {
+        next = loadConfig(overrides);
+      } catch (err) {
+        const msg = (err as Error).message;
+        log.error({ event: 'reload-rejected', error: msg }, `SIGHUP: the configuration does not validate; keeping the running one:\n${msg}`);
+        return;
+      }
+      void server.reload(next);
+    });
   },
 };

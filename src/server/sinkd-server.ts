@@ -46,20 +46,31 @@ export interface Readiness {
   store: { description: string; state: string; reason?: string };
 }
 
+/** Settings a reload cannot change under a running process (sockets, connections, stores). */
+const RESTART_ONLY = ['listen', 'tcp', 'redis', 'store', 'infected', 'admin'] as const;
+
+/** What a config builds to answer queries (see assemble). */
+interface ChainParts {
+  readonly chain: { handle: Next; names: string[] };
+  readonly cache: AnswerCache;
+  readonly cacheSettings: SinkdConfig['cache'];
+  /** The seized zones' relayed answers (TTLs kept, referrals cached); null without zones. */
+  readonly zoneCache: AnswerCache | null;
+  readonly rrl: ResponseRateLimiter | null;
+  readonly upstreams: UpstreamPool;
+  readonly zonePools: { zone: string; pool: UpstreamPool }[];
+}
+
 /** Skipped list lines logged one by one per file; the rest are counted. */
 const SKIPPED_LINES_LOGGED = 20;
 
 export class SinkdServer {
   readonly mirror: BlocklistMirror;
-  readonly cache: AnswerCache;
-  /** The seized zones' relayed answers (TTLs kept, referrals cached); null without zones. */
-  readonly zoneCache: AnswerCache | null;
-  readonly rrl: ResponseRateLimiter | null;
-  readonly upstreams: UpstreamPool;
+  /** The answering machinery built from the config; replaced whole by a config reload. */
+  private parts: ChainParts;
   readonly handler: QueryHandler;
   /** The addresses actually bound (port 0 in the config resolved to the real port). */
   readonly bound: Endpoint[] = [];
-  readonly chainNames: string[];
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
   private readonly sinkholeLog: SinkholeLog;
@@ -69,14 +80,12 @@ export class SinkdServer {
   private admin: AdminServer | null = null;
   /** The admin listener's bound address, when it is on. */
   adminBound: Endpoint | null = null;
-  /** Every seized zone's pool of original servers, for metrics. */
-  private readonly zonePools: { zone: string; pool: UpstreamPool }[] = [];
   private stopping = false;
   /** Config lists still to be imported because the store was down when they were read. */
   private pendingImport: LoadedConfigList[] | null = null;
 
   private constructor(
-    readonly config: SinkdConfig,
+    private currentConfig: SinkdConfig,
     private readonly log: Logger,
     readonly store: BlocklistStore,
   ) {
@@ -90,6 +99,7 @@ export class SinkdServer {
         void this.reloadLists();
       },
     });
+    const config = currentConfig;
     this.sinkholeLog = new SinkholeLog(log);
     this.hitStore = config.infected.enabled ? openHitStore(config, 'serve') : null;
     this.recorder = this.hitStore
@@ -116,23 +126,51 @@ export class SinkdServer {
       failed: (spec, error) =>
         log.warn({ event: 'list-refresh-failed', source: spec.source, url: spec.url, error }, `${spec.source}: refresh from ${spec.url} failed, keeping the stored list: ${error}`),
     });
-    this.cache = new AnswerCache(config.cache);
-    this.upstreams = new UpstreamPool(config.upstreams, config.upstream, {
+    this.parts = this.assemble(config, null);
+    this.handler = new QueryHandler(this.parts.chain.handle, (err, client) =>
+      log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
+    );
+  }
+
+  get config(): SinkdConfig {
+    return this.currentConfig;
+  }
+  get cache(): AnswerCache {
+    return this.parts.cache;
+  }
+  get upstreams(): UpstreamPool {
+    return this.parts.upstreams;
+  }
+  get chainNames(): string[] {
+    return this.parts.chain.names;
+  }
+
+  /**
+   * Everything that answers queries, from one config. `previous`: the parts a reload replaces;
+   * their caches are kept when the cache settings did not change, so a reload does not empty them.
+   */
+  private assemble(config: SinkdConfig, previous: ChainParts | null): ChainParts {
+    const log = this.log;
+    const sameCache = previous !== null && JSON.stringify(previous.cacheSettings) === JSON.stringify(config.cache);
+    const cache = sameCache ? previous.cache : new AnswerCache(config.cache);
+    const upstreams = new UpstreamPool(config.upstreams, config.upstream, {
       down: (server, reason) => log.warn({ event: 'upstream-down', upstream: server, reason }, `upstream ${server} failed: ${reason}`),
       up: (server) => log.info({ event: 'upstream-up', upstream: server }, `upstream ${server} answers again`),
     });
-    this.zoneCache = config.zones.length > 0 ? new AnswerCache(config.cache, Date.now, 'authority') : null;
-    this.rrl = config.zones.length > 0 && config.rrl.enabled ? new ResponseRateLimiter({ ...config.rrl, exemptClients: new CidrSet(config.rrl.exempt) }) : null;
-    const zones = this.buildZones();
+    const zoneCache = config.zones.length === 0 ? null : sameCache && previous.zoneCache ? previous.zoneCache : new AnswerCache(config.cache, Date.now, 'authority');
+    const rrl = config.zones.length > 0 && config.rrl.enabled ? new ResponseRateLimiter({ ...config.rrl, exemptClients: new CidrSet(config.rrl.exempt) }) : null;
+    const zonePools: { zone: string; pool: UpstreamPool }[] = [];
+    const zones = zoneCache ? this.buildZones(config, zoneCache, rrl, zonePools) : null;
+    const limit = config.clientLimit;
     const chain = buildChain({
       ...(zones ? { zones: new ZoneStep(zones) } : {}),
-      ...(config.clientLimit.queriesPerSecond > 0
+      ...(limit.queriesPerSecond > 0
         ? {
             clientLimit: new ClientLimitStep(
-              { queriesPerSecond: config.clientLimit.queriesPerSecond, action: config.clientLimit.action, exempt: new CidrSet(config.clientLimit.exempt) },
+              { queriesPerSecond: limit.queriesPerSecond, action: limit.action, exempt: new CidrSet(limit.exempt) },
               {
                 limited: (client, action) =>
-                  log.warn({ event: 'client-limit', client, limit: config.clientLimit.queriesPerSecond, action }, `client ${client} asks more than ${config.clientLimit.queriesPerSecond} queries a second: ${action === 'drop' ? 'dropping' : 'refusing'} the excess (logged once a minute per client)`),
+                  log.warn({ event: 'client-limit', client, limit: limit.queriesPerSecond, action }, `client ${client} asks more than ${limit.queriesPerSecond} queries a second: ${action === 'drop' ? 'dropping' : 'refusing'} the excess (logged once a minute per client)`),
               },
             ),
           }
@@ -140,34 +178,35 @@ export class SinkdServer {
       acl: new AclStep(new CidrSet(config.acl.allow)),
       policy: new PolicyStep(this.mirror, config.sinkhole, (e) => this.logSinkhole(e)),
       any: new MinimalAnyStep(),
-      cache: new CacheStep(this.cache),
-      forward: new ForwardStep(this.upstreams),
+      cache: new CacheStep(cache),
+      forward: new ForwardStep(upstreams),
     });
-    this.chainNames = chain.names;
-    this.handler = new QueryHandler(chain.handle, (err, client) =>
-      log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
-    );
+    return { chain, cache, cacheSettings: config.cache, zoneCache, rrl, upstreams, zonePools };
   }
 
   /** One chain per seized zone (order in build-chain.ts); null when none is configured. */
-  private buildZones(): SeizedZones<Next> | null {
-    const { config, log } = this;
-    if (config.zones.length === 0) return null;
+  private buildZones(
+    config: SinkdConfig,
+    zoneCacheStore: AnswerCache,
+    rrl: ResponseRateLimiter | null,
+    zonePools: { zone: string; pool: UpstreamPool }[],
+  ): SeizedZones<Next> {
+    const log = this.log;
     const rrlEvents = {
       limited: (prefix: string, req: { query: { qname: string } }, verdict: string) =>
         log.warn({ event: 'rrl-limit', prefix, qname: req.query.qname, verdict }, `rate limiting answers to ${prefix} (${req.query.qname}: ${verdict}); logged once a minute per prefix`),
     };
-    const zoneCache = new CacheStep(this.zoneCache!);
+    const zoneCache = new CacheStep(zoneCacheStore);
     return new SeizedZones(
       config.zones.map((zone) => {
         const pool = new UpstreamPool(zone.nameservers, config.upstream, {
           down: (server, reason) => log.warn({ event: 'origin-down', zone: zone.name, upstream: server, reason }, `${zone.name}: original name server ${server} failed: ${reason}`),
           up: (server) => log.info({ event: 'origin-up', zone: zone.name, upstream: server }, `${zone.name}: original name server ${server} answers again`),
         });
-        this.zonePools.push({ zone: zone.name, pool });
+        zonePools.push({ zone: zone.name, pool });
         const sinkhole = { ...config.sinkhole, ipv4: zone.sinkhole?.ipv4 ?? config.sinkhole.ipv4, ipv6: zone.sinkhole?.ipv6 ?? config.sinkhole.ipv6 };
         const chain = buildZoneChain({
-          ...(this.rrl ? { rrl: new RateLimitStep(this.rrl, zone.name, rrlEvents) } : {}),
+          ...(rrl ? { rrl: new RateLimitStep(rrl, zone.name, rrlEvents) } : {}),
           apex: new ApexStep(zone),
           policy: new PolicyStep(this.mirror, sinkhole, (e) => this.logSinkhole(e), { apex: zone.name, soa: zone.soa }),
           any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
@@ -285,6 +324,39 @@ export class SinkdServer {
   }
 
   /**
+   * SIGHUP with a freshly loaded (and so already validated) config: the new answering chain is
+   * built first and swapped in at once (queries in flight finish on the old one); caches are
+   * kept unless their settings changed; list files are re-imported. Settings that belong to a
+   * socket or a connection (listen, tcp, redis, store, infected, admin, url lists) keep their
+   * running values until a restart, and the log says which ones changed.
+   */
+  async reload(next: SinkdConfig): Promise<boolean> {
+    const current = this.currentConfig;
+    const changed = (k: (typeof RESTART_ONLY)[number]) => JSON.stringify(next[k]) !== JSON.stringify(current[k]);
+    const pinned: string[] = RESTART_ONLY.filter(changed);
+    const urls = (c: SinkdConfig) => JSON.stringify([...c.blocklists, ...c.allowlists].filter((l) => l.url !== undefined));
+    if (urls(next) !== urls(current)) pinned.push('url lists');
+    const merged: SinkdConfig = { ...next, ...Object.fromEntries(RESTART_ONLY.map((k) => [k, current[k]])) } as SinkdConfig;
+    let parts: ChainParts;
+    try {
+      parts = this.assemble(merged, this.parts);
+    } catch (err) {
+      this.log.error({ event: 'reload-failed', error: (err as Error).message }, `reload failed, keeping the running configuration: ${(err as Error).message}`);
+      return false;
+    }
+    this.parts = parts;
+    this.currentConfig = merged;
+    this.handler.setChain(parts.chain.handle);
+    this.log.level = merged.log.level;
+    this.log.info({ event: 'config-reloaded', config: merged.configFile, chain: parts.chain.names }, `configuration reloaded from ${merged.configFile ?? '(built-in defaults)'}`);
+    if (pinned.length > 0) {
+      this.log.warn({ event: 'reload-needs-restart', settings: pinned }, `changed settings that apply only after a restart: ${pinned.join(', ')}; running with the old values`);
+    }
+    this.warnWholeZoneRules();
+    return this.reloadLists();
+  }
+
+  /**
    * SIGHUP: re-read the config's list files and import them into the store; the mirror applies
    * the change from the feed. On any error the current list keeps serving.
    */
@@ -344,15 +416,16 @@ export class SinkdServer {
   /** This process's figures for /metrics (a primary adds up its workers'). */
   metrics(): MetricsSnapshot {
     const counts = this.mirror.matcher.counts();
-    const rrl = this.rrl?.stats();
+    const { parts } = this;
+    const rrl = parts.rrl?.stats();
     return {
       queries: { ...this.handler.counts },
       transports: { ...this.handler.transports },
       upstreams: [
         { pool: 'resolver', latency: structuredClone(this.upstreams.latency.data), errors: this.upstreams.errors, rejected: this.upstreams.stats.rejected },
-        ...this.zonePools.map(({ zone, pool }) => ({ pool: `zone:${zone}`, latency: structuredClone(pool.latency.data), errors: pool.errors, rejected: pool.stats.rejected })),
+        ...parts.zonePools.map(({ zone, pool }) => ({ pool: `zone:${zone}`, latency: structuredClone(pool.latency.data), errors: pool.errors, rejected: pool.stats.rejected })),
       ],
-      cache: { entries: this.cache.size + (this.zoneCache?.size ?? 0), bytes: this.cache.bytes + (this.zoneCache?.bytes ?? 0) },
+      cache: { entries: parts.cache.size + (parts.zoneCache?.size ?? 0), bytes: parts.cache.bytes + (parts.zoneCache?.bytes ?? 0) },
       blocklist: { block: counts.block, allow: counts.allow, version: Math.max(0, this.mirror.version) },
       store: this.mirror.degradedReason !== undefined ? { state: this.mirror.state, reason: this.mirror.degradedReason } : { state: this.mirror.state },
       hits: this.recorder ? { recorded: this.recorder.stats.recorded, dropped: this.recorder.stats.dropped, buffered: this.recorder.buffered } : null,
