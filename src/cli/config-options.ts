@@ -25,5 +25,6 @@ export const serveOverrideOptions = {
   'sinkhole-ipv4': { type: 'string', describe: 'address for A answers to blocked names (default 0.0.0.0)' },
   'sinkhole-ipv6': { type: 'string', describe: 'address for AAAA answers to blocked names (default ::)' },
   'log-level': { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent (default info)' },
-  admin: { type: 'string', describe: 'admin HTTP listener HOST:PORT for /report and /api/report (default: off)' },
+  admin: { type: 'string', describe: 'admin HTTP listener HOST:PORT for /report, /api/report, /metrics, /healthz, /readyz (default: off)' },
+  workers: { type: 'string', describe: 'worker processes serving DNS: N or auto (one per CPU core); default 1' },
 } satisfies Record<string, Options>;

@@ -12,6 +12,7 @@ export interface ServeArgs {
   'log-level'?: string;
   redis?: string;
   admin?: string;
+  workers?: string;
 }
 
 /** The environment variable that stands in for --redis (the flag wins). */
@@ -29,5 +30,6 @@ export function overridesFrom(args: ServeArgs, env: NodeJS.ProcessEnv = process.
     // An unset or empty variable leaves the config file's redis.url (`--redis ""` picks the embedded store).
     redis: args.redis ?? (env[REDIS_URL_ENV] || undefined),
     admin: args.admin,
+    workers: args.workers,
   };
 }

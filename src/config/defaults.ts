@@ -18,6 +18,7 @@ export const DEFAULTS_BASE_DIR = join(PACKAGE_ROOT, 'config');
 /** In the config file's own (unvalidated) form, so that it goes through the same merge and checks as a file. */
 export const DEFAULT_SETTINGS = deepFreeze({
   listen: ['127.0.0.1:5353'],
+  workers: 1,
   upstreams: [],
   upstream: { timeoutMs: 1000, tcpTimeoutMs: 3000 },
   blocklists: [{ path: '../blocklists/ddns-malware-sample.txt', format: 'auto', source: 'ddns-malware-sample' }],

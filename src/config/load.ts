@@ -25,6 +25,8 @@ export interface CliOverrides {
   redis?: string;
   /** --admin HOST:PORT */
   admin?: string;
+  /** --workers N|auto */
+  workers?: string;
 }
 
 export interface LoadOptions {
@@ -44,6 +46,7 @@ const FLAG_KEYS: ReadonlyArray<[flag: string, path: readonly string[]]> = [
   ['--log-level', ['log', 'level']],
   ['--redis', ['redis', 'url']],
   ['--admin', ['admin', 'listen']],
+  ['--workers', ['workers']],
 ];
 
 interface Layer {
@@ -130,6 +133,7 @@ function flagLayer(o: CliOverrides, cwd: string): Layer {
   if (o.logLevel !== undefined) values.log = { level: o.logLevel };
   if (o.redis !== undefined) values.redis = { url: o.redis };
   if (o.admin !== undefined) values.admin = { listen: o.admin };
+  if (o.workers !== undefined) values.workers = /^\d+$/.test(o.workers) ? Number(o.workers) : o.workers;
   return {
     values,
     // The offending value is quoted in the message, so the flag name is enough to find it.

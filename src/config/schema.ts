@@ -197,6 +197,8 @@ export const configSchema = strict({
         else ctx.addIssue({ code: 'custom', path: [i], message: `same address as listen[${first}]` });
       });
     }),
+  // Worker processes serving DNS: a number, or "auto" for one per CPU core.
+  workers: z.union([z.literal('auto'), int(1, 256)], { error: 'must be "auto" or a whole number from 1 to 256' }),
   upstreams: list(endpoint, 'addresses'),
   upstream: strict({
     // A healthy upstream answers in well under a second; waiting longer only delays the next one.

@@ -61,6 +61,8 @@ export interface SinkdConfig {
   /** Absolute path of the file read, or null when running on built-in defaults. */
   configFile: string | null;
   listen: Endpoint[];
+  /** Worker processes serving DNS; "auto" = one per CPU core (see cli/serve.ts). */
+  workers: number | 'auto';
   /** Never empty unless resolv.conf had no usable nameserver either. */
   upstreams: Endpoint[];
   upstream: { timeoutMs: number; tcpTimeoutMs: number };

@@ -30,7 +30,7 @@ import { UrlListRefresher } from '../blocklist/url-refresh.js';
 import { HitRecorder } from '../infected/hit-recorder.js';
 import type { HitStore } from '../infected/hit-store.js';
 import { openHitStore } from '../infected/open-hit-store.js';
-import { AdminServer } from '../admin/admin-server.js';
+import { AdminServer, type NodeStatus } from '../admin/admin-server.js';
 import { qtypeName } from '../wire/index.js';
 import { SinkholeLog } from '../log/sinkhole-log.js';
 import { QueryHandler } from './query-handler.js';
@@ -40,10 +40,27 @@ import { TcpListener } from './tcp-listener.js';
 /** What /readyz reports for one process. Degraded (store unreachable) is still ready: it serves the list it has. */
 export interface Readiness {
   ready: boolean;
+  pid: number;
   problems: string[];
   listeners: string[];
   blocklist: { block: number; allow: number; version: number };
   store: { description: string; state: string; reason?: string };
+}
+
+export type ServerRole = 'single' | 'primary' | 'worker';
+
+export interface StartOptions {
+  /**
+   * 'single' (default): everything in one process. 'primary' (serve --workers): imports the
+   * config lists, refreshes url lists, owns the admin listener and the embedded hit store, but
+   * binds no DNS listener. 'worker': binds the (shared) listeners and answers, mirrors the store,
+   * never imports lists.
+   */
+  role?: ServerRole;
+  /** /metrics and /readyz for the admin listener; default: this process's own. */
+  status?: NodeStatus;
+  /** Where hits go instead of the configured store (a worker hands them to its primary). */
+  hitStore?: HitStore | null;
 }
 
 /** Settings a reload cannot change under a running process (sockets, connections, stores). */
@@ -88,6 +105,7 @@ export class SinkdServer {
     private currentConfig: SinkdConfig,
     private readonly log: Logger,
     readonly store: BlocklistStore,
+    private readonly opts: StartOptions,
   ) {
     this.mirror = new BlocklistMirror(store, {
       state: (state, reason) => this.onMirrorState(state, reason),
@@ -101,7 +119,7 @@ export class SinkdServer {
     });
     const config = currentConfig;
     this.sinkholeLog = new SinkholeLog(log);
-    this.hitStore = config.infected.enabled ? openHitStore(config, 'serve') : null;
+    this.hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve');
     this.recorder = this.hitStore
       ? new HitRecorder(
           this.hitStore,
@@ -218,17 +236,24 @@ export class SinkdServer {
     );
   }
 
-  static async start(config: SinkdConfig, log: Logger): Promise<SinkdServer> {
+  /** The role of this process: see StartOptions. */
+  get role(): ServerRole {
+    return this.opts.role ?? 'single';
+  }
+
+  static async start(config: SinkdConfig, log: Logger, opts: StartOptions = {}): Promise<SinkdServer> {
+    const role = opts.role ?? 'single';
     if (config.upstreams.length === 0 && config.zones.length === 0) {
       throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
     }
     // Files first: an unreadable list stops sinkd before anything listens.
     const lists = await loadConfigLists(config.blocklists, config.allowlists);
     const store = openStore(config, 'serve');
-    const server = new SinkdServer(config, log, store);
-    server.logListReports(lists);
+    const server = new SinkdServer(config, log, store, opts);
+    // Workers only mirror the store; their primary imports the config lists, once for all.
+    if (role !== 'worker') server.logListReports(lists);
     try {
-      await server.importLists(lists);
+      if (role !== 'worker') await server.importLists(lists);
       await server.mirror.start();
     } catch (err) {
       const reason = `blocklist store ${store.description} unreachable: ${(err as Error).message}`;
@@ -242,15 +267,16 @@ export class SinkdServer {
       server.mirror.startDegraded(reason);
     }
     try {
-      for (const endpoint of config.listen) await server.listen(endpoint);
+      // A primary leaves the listeners to its workers.
+      if (role !== 'primary') for (const endpoint of config.listen) await server.listen(endpoint);
     } catch (err) {
       await server.closeListeners();
       await server.mirror.stop();
       await store.close().catch(() => {});
       throw err;
     }
-    if (config.admin.listen) {
-      server.admin = new AdminServer(config, { store: server.hitStore, recorder: server.recorder }, {
+    if (config.admin.listen && role !== 'worker') {
+      server.admin = new AdminServer(config, { store: server.hitStore, recorder: server.recorder }, opts.status ?? {
         metrics: async () => server.metrics(),
         readiness: async () => ({ ...server.readiness() }),
       });
@@ -263,13 +289,14 @@ export class SinkdServer {
       }
     }
     // Feeds are fetched in the background: a slow feed server must not delay answering.
-    void server.urlLists.start();
+    if (role !== 'worker') void server.urlLists.start();
     server.recorder?.start();
     server.warnWholeZoneRules();
     const counts = server.mirror.matcher.counts();
     log.info(
       {
         event: 'start',
+        role,
         zones: config.zones.map((z) => ({ zone: z.name, nameservers: z.nameservers.map(formatEndpoint) })),
         rrl: config.zones.length === 0 ? 'n/a' : config.rrl.enabled ? `${config.rrl.responsesPerSecond}/s, slip ${config.rrl.slip}${config.rrl.logOnly ? ', log only' : ''}` : 'off',
         config: config.configFile ?? '(built-in defaults)',
@@ -283,7 +310,7 @@ export class SinkdServer {
         rules: counts,
         chain: server.chainNames,
       },
-      `sinkd listening on ${server.bound.map(formatEndpoint).join(', ')}; ${counts.block} block and ${counts.allow} allow rules; forwarding to ${server.upstreams.labels.join(', ') || '(nowhere)'}` +
+      `${role === 'primary' ? `sinkd primary: starting workers for ${config.listen.map(formatEndpoint).join(', ')}` : `sinkd ${role === 'worker' ? 'worker ' : ''}listening on ${server.bound.map(formatEndpoint).join(', ')}`}; ${counts.block} block and ${counts.allow} allow rules; forwarding to ${server.upstreams.labels.join(', ') || '(nowhere)'}` +
         (config.zones.length ? `; authoritative for ${config.zones.map((z) => z.name).join(', ')}` : ''),
     );
     return server;
@@ -361,6 +388,7 @@ export class SinkdServer {
    * the change from the feed. On any error the current list keeps serving.
    */
   async reloadLists(): Promise<boolean> {
+    if (this.role === 'worker') return true; // the primary imports; this worker's mirror follows the store
     try {
       const lists = await loadConfigLists(this.config.blocklists, this.config.allowlists);
       this.logListReports(lists);
@@ -443,6 +471,7 @@ export class SinkdServer {
     const counts = this.mirror.matcher.counts();
     return {
       ready: problems.length === 0,
+      pid: process.pid,
       problems,
       listeners: this.bound.map(formatEndpoint),
       blocklist: { ...counts, version: this.mirror.version },

@@ -171,7 +171,7 @@ describe('loadConfig: errors', () => {
     expect(problems('cache:\n  maxTTL: 60\n')).toEqual([
       'sinkd.yaml:2: cache.maxTTL: unknown key; expected one of: maxEntries, maxBytes, minTtl, maxTtl, maxNegativeTtl, staleAnswerTtl, maxStale',
     ]);
-    expect(problems('lisen: ["127.0.0.1"]\n')[0]).toMatch(/^sinkd\.yaml:1: lisen: unknown key; expected one of: listen, upstreams, /);
+    expect(problems('lisen: ["127.0.0.1"]\n')[0]).toMatch(/^sinkd\.yaml:1: lisen: unknown key; expected one of: listen, workers, upstreams, /);
     expect(problems('blocklists: [{ path: a.txt, fromat: hosts }]\n')[0]).toMatch(
       /^sinkd\.yaml:1: blocklists\[0\]\.fromat: unknown key; expected one of: path, url, format, source, family, refreshSeconds$/,
     );
