@@ -236,6 +236,7 @@ export const configSchema = strict({
   tcp: strict({
     idleTimeoutMs: int(1, 600_000),
     maxConnections: int(1, 65_535),
+    maxConnectionsPerClient: int(1, 65_535),
   }),
   log: strict({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

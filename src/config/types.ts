@@ -82,7 +82,7 @@ export interface SinkdConfig {
   acl: { allow: string[] };
   /** Per-client query rate limit of the resolver side; queriesPerSecond 0 = off. CIDR text in exempt. */
   clientLimit: { queriesPerSecond: number; action: 'refused' | 'drop'; exempt: string[] };
-  tcp: { idleTimeoutMs: number; maxConnections: number };
+  tcp: { idleTimeoutMs: number; maxConnections: number; maxConnectionsPerClient: number };
   log: { level: LogLevel };
   /** Where the shared blocklist lives; url "" = the embedded store (store.path). */
   redis: {

@@ -1,6 +1,8 @@
 // DNS over TCP on one address (RFC 7766): 2-octet length framing, several queries per connection
-// answered as each is ready (out of order), an idle timeout, and caps on connections and on
-// queries in flight per connection so one client cannot hold unbounded memory.
+// answered as each is ready (out of order), an idle timeout, a deadline for a message to arrive
+// whole, caps on connections (in all and per client address) and on queries in flight, and no
+// reading while the client does not read its answers, so one client cannot hold unbounded
+// memory or every connection slot.
 
 import net from 'node:net';
 import type { Endpoint } from '../net/address.js';
@@ -9,6 +11,7 @@ import type { QueryHandler } from './query-handler.js';
 export interface TcpSettings {
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
+  readonly maxConnectionsPerClient: number;
 }
 
 /** Per connection: past this many unanswered queries we stop reading until some are answered. */
@@ -19,6 +22,8 @@ export class TcpListener {
   /** Open connections, each with its "close once idle" function for a graceful stop. */
   private readonly connections = new Map<net.Socket, () => void>();
   private draining = false;
+  /** Open connections per client address. */
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -28,7 +33,9 @@ export class TcpListener {
 
   start(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+      // allowHalfOpen: a client may send its queries and shut its side (RFC 7766 allows it);
+      // the answers still go back before we close ours.
+      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.onConnection(socket));
       this.server = server;
       server.maxConnections = this.settings.maxConnections;
       server.once('error', reject);
@@ -42,11 +49,20 @@ export class TcpListener {
 
   private onConnection(socket: net.Socket): void {
     const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    // One address may not take every connection slot (a slowloris from one host).
+    const open = this.perClient.get(client.address) ?? 0;
+    if (open >= this.settings.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    this.perClient.set(client.address, open + 1);
     let buffered: Buffer = Buffer.alloc(0);
     let pending = 0;
     let readEnded = false;
+    /** Set while a message has started arriving but is not complete. */
+    let partialTimer: NodeJS.Timeout | null = null;
     const maybeEnd = () => {
-      if (pending === 0 && (readEnded || this.draining)) socket.end();
+      if (pending === 0 && buffered.length === 0 && (readEnded || this.draining) && !socket.writableNeedDrain) socket.end();
     };
     this.connections.set(socket, maybeEnd);
     socket.setTimeout(this.settings.idleTimeoutMs, () => {
@@ -54,11 +70,20 @@ export class TcpListener {
       if (pending === 0) socket.destroy();
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.connections.delete(socket));
+    socket.on('close', () => {
+      this.connections.delete(socket);
+      if (partialTimer) clearTimeout(partialTimer);
+      const n = (this.perClient.get(client.address) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(client.address);
+      else this.perClient.set(client.address, n);
+    });
     socket.on('end', () => {
       readEnded = true;
       maybeEnd();
     });
+    // Reading stops while too many answers are outstanding or the client is not reading what we
+    // write (the kernel then holds its queries, not our heap), and resumes when both clear.
+    const mayRead = () => pending < MAX_PIPELINED && !socket.writableNeedDrain;
     const write = (bytes: Buffer) => {
       if (socket.destroyed) return;
       const framed = Buffer.allocUnsafe(bytes.length + 2);
@@ -66,10 +91,8 @@ export class TcpListener {
       bytes.copy(framed, 2);
       socket.write(framed);
     };
-    socket.on('data', (chunk: Buffer) => {
-      if (this.draining) return;
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      while (buffered.length >= 2) {
+    const pump = () => {
+      while (buffered.length >= 2 && !this.draining && !socket.destroyed && mayRead()) {
         const len = buffered.readUInt16BE(0);
         if (buffered.length < len + 2) break;
         // Copy: the handler may keep the query (coalescing, caching) after this chunk is reused.
@@ -82,14 +105,37 @@ export class TcpListener {
           continue;
         }
         pending++;
-        if (pending >= MAX_PIPELINED) socket.pause();
         reply.then((bytes) => {
           pending--;
           if (bytes !== null) write(bytes);
-          if (pending < MAX_PIPELINED && socket.isPaused()) socket.resume();
+          resume();
           maybeEnd();
         });
       }
+      if (mayRead()) {
+        if (socket.isPaused() && !readEnded) socket.resume();
+      } else socket.pause();
+      // A message that has begun must be complete within the idle timeout, however slowly its
+      // bytes trickle in (each byte would otherwise restart the idle timer).
+      const waitingForBytes = buffered.length > 0 && mayRead();
+      if (waitingForBytes && partialTimer === null) {
+        partialTimer = setTimeout(() => socket.destroy(), this.settings.idleTimeoutMs);
+      } else if (!waitingForBytes && partialTimer !== null) {
+        clearTimeout(partialTimer);
+        partialTimer = null;
+      }
+    };
+    const resume = () => {
+      if (mayRead()) pump();
+    };
+    socket.on('drain', () => {
+      resume();
+      maybeEnd();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.draining) return;
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      pump();
     });
   }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../helpers/fake-upstream.js';
 import { Packet, buildQuery, queryUdp, sendUdpRaw } from '../helpers/dns-client.js';
 import { startSinkd, type TestSinkd } from '../helpers/sinkd.js';
+import net from 'node:net';
 
 let upstream: FakeUpstream;
 let sinkd: TestSinkd;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   sinkd = await startSinkd({
     upstreams: [upstream.endpoint],
     blocklist: 'evil.example\n',
-    yaml: 'clientLimit: { queriesPerSecond: 20, action: refused, exempt: [] }',
+    yaml: 'clientLimit: { queriesPerSecond: 20, action: refused, exempt: [] }\ntcp: { idleTimeoutMs: 5000, maxConnections: 256, maxConnectionsPerClient: 4 }',
   });
 });
 afterAll(async () => {
@@ -57,5 +58,28 @@ describe('ANY (RFC 8482)', () => {
   it('still sinkholes ANY for a listed name', async () => {
     const reply = await queryUdp(sinkd.port, 'x.evil.example', { type: 'ANY', source: '127.0.0.33' });
     expect(reply.answers.map((a) => a.type).sort()).toEqual([1, 28]);
+  });
+});
+
+/** A TCP connection from `source`; resolves with whether the server closed it within 300 ms. */
+function connect(port: number, source: string): Promise<{ socket: net.Socket; closedAtOnce: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress: source });
+    let closed = false;
+    socket.on('error', () => {});
+    socket.on('close', () => (closed = true));
+    socket.on('connect', () => setTimeout(() => resolve({ socket, closedAtOnce: closed }), 300));
+  });
+}
+
+describe('TCP connections per client address', () => {
+  it('closes connections beyond the per-address cap, and still serves another address', async () => {
+    const held = await Promise.all(Array.from({ length: 4 }, () => connect(sinkd.port, '127.0.0.34')));
+    expect(held.map((c) => c.closedAtOnce)).toEqual([false, false, false, false]);
+    const fifth = await connect(sinkd.port, '127.0.0.34');
+    expect(fifth.closedAtOnce).toBe(true);
+    const other = await connect(sinkd.port, '127.0.0.35');
+    expect(other.closedAtOnce).toBe(false);
+    for (const c of [...held, fifth, other]) c.socket.destroy();
   });
 });

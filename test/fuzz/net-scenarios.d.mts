@@ -1,0 +1,90 @@
+// Types for net-scenarios.mjs (plain ESM so that bench/fuzz.mjs can use it without a build).
+
+import type { Rand, ReplySummary } from './hostile.mjs';
+
+export function frame(msg: Buffer, len?: number): Buffer;
+
+export class FuzzStats {
+  readonly counts: Map<string, number>;
+  readonly failures: string[];
+  readonly notes: Map<string, number>;
+  count(category: string, n?: number): void;
+  fail(what: string): void;
+  note(what: string, n?: number): void;
+  readonly total: number;
+  table(): string;
+}
+
+export interface UdpBatchResult {
+  sent: number;
+  expected: number;
+  replies: number;
+  missing: Buffer[];
+  problems: string[];
+  /** Datagrams the kernel dropped machine-wide meanwhile (Linux RcvbufErrors), null if unknown. */
+  kernelDrops: number | null;
+}
+export function udpRcvbufErrors(): number | null;
+export function udpBatch(
+  port: number,
+  datagrams: Buffer[],
+  opts?: { host?: string; timeoutMs?: number; graceMs?: number; udpLimit?: (query: Buffer) => number; burst?: number; pauseMs?: number },
+): Promise<UdpBatchResult>;
+
+export type TcpStep = Buffer | number | 'end' | 'reset';
+export interface TcpResult {
+  why: 'timeout' | 'closed' | 'answered' | 'reset';
+  ids: number[];
+  replies: Buffer[];
+  closedByServer: boolean;
+  error: string | null;
+  ms: number;
+  sinceLastWrite: number;
+  answeredAll: boolean;
+}
+export function tcpConversation(
+  port: number,
+  steps: TcpStep[],
+  opts?: { host?: string; want?: number[]; timeoutMs?: number; stayOpen?: boolean },
+): Promise<TcpResult>;
+
+export const TCP_KINDS: readonly string[];
+export function tcpScenario(
+  port: number,
+  kind: string,
+  rand: Rand,
+  opts?: { host?: string; probeName: string; onLyingPrefix?: (conversation: Promise<TcpResult>) => void; timeoutMs?: number },
+): Promise<string | null>;
+
+export function probe(
+  port: number,
+  name: string,
+  transport: 'udp' | 'tcp',
+  check: (reply: ReplySummary) => string | null,
+  opts?: { host?: string; timeoutMs?: number },
+): Promise<{ failure: string | null; ms: number }>;
+
+export interface Slowloris {
+  readonly sent: number;
+  stop(timeoutMs?: number): Promise<{ trickled: number; closedByServer: boolean; answered: boolean }>;
+}
+export function slowloris(port: number, name: string, opts?: { host?: string; intervalMs?: number }): Slowloris;
+
+export interface Probe {
+  name: string;
+  check: (reply: ReplySummary) => string | null;
+}
+export function fuzzRound(opts: {
+  port: number;
+  host?: string;
+  rand: Rand;
+  stats: FuzzStats;
+  round: number;
+  udpPerCategory?: number;
+  tcpPerKind?: number;
+  probes: (round: number) => Probe[];
+  udpLimit?: (query: Buffer) => number;
+  onLyingPrefix?: (conversation: Promise<TcpResult>) => void;
+  goodName: (rand: Rand) => string;
+  probeTimeoutMs?: number;
+}): Promise<{ slowestProbeMs: number }>;
