@@ -31,6 +31,8 @@ export class QueryHandler {
   constructor(
     private chain: Next,
     private readonly onError: (err: unknown, client: ClientAddress) => void,
+    /** Names sinkd answers as an authority (seized zones): their error replies say RA=0 too. */
+    private readonly authoritativeFor: (qname: string) => boolean = () => false,
   ) {}
 
   /** Hot reload: queries from now on run through `chain`; those in flight finish on the old one. */
@@ -55,7 +57,9 @@ export class QueryHandler {
           return errorReply(raw, parsed.questionEnd, Rcode.NOTIMP, null);
         case 'badvers':
           this.counts.formerr++;
-          return errorReply(raw, parsed.query.questionEnd, Rcode.BADVERS, { dnssecOk: parsed.query.edns?.dnssecOk ?? false });
+          return errorReply(raw, parsed.query.questionEnd, Rcode.BADVERS, { dnssecOk: parsed.query.edns?.dnssecOk ?? false }, {
+            recursionAvailable: !this.authoritativeFor(parsed.query.qname),
+          });
       }
     }
     const req: DnsRequest = { raw, query: parsed.query, client, transport };

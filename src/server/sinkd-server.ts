@@ -76,6 +76,7 @@ interface ChainParts {
   readonly rrl: ResponseRateLimiter | null;
   readonly upstreams: UpstreamPool;
   readonly zonePools: { zone: string; pool: UpstreamPool }[];
+  readonly seized: SeizedZones<Next> | null;
 }
 
 /** Skipped list lines logged one by one per file; the rest are counted. */
@@ -145,8 +146,10 @@ export class SinkdServer {
         log.warn({ event: 'list-refresh-failed', source: spec.source, url: spec.url, error }, `${spec.source}: refresh from ${spec.url} failed, keeping the stored list: ${error}`),
     });
     this.parts = this.assemble(config, null);
-    this.handler = new QueryHandler(this.parts.chain.handle, (err, client) =>
-      log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
+    this.handler = new QueryHandler(
+      this.parts.chain.handle,
+      (err, client) => log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
+      (qname) => this.parts.seized?.find(qname) !== undefined,
     );
   }
 
@@ -199,7 +202,7 @@ export class SinkdServer {
       cache: new CacheStep(cache),
       forward: new ForwardStep(upstreams),
     });
-    return { chain, cache, cacheSettings: config.cache, zoneCache, rrl, upstreams, zonePools };
+    return { chain, cache, cacheSettings: config.cache, zoneCache, rrl, upstreams, zonePools, seized: zones };
   }
 
   /** One chain per seized zone (order in build-chain.ts); null when none is configured. */
@@ -229,7 +232,10 @@ export class SinkdServer {
           policy: new PolicyStep(this.mirror, sinkhole, (e) => this.logSinkhole(e), { apex: zone.name, soa: zone.soa }),
           any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
           cache: zoneCache,
-          origin: new OriginForwardStep(pool, zone.name),
+          origin: new OriginForwardStep(pool, zone.name, (name) => {
+            const rule = this.mirror.matcher.match(name);
+            return rule !== undefined && rule.name.length > zone.name.length;
+          }),
         });
         return [zone.name, chain.handle] as const;
       }),

@@ -88,3 +88,31 @@ export function labelOffsets(buf: Buffer, nameStart: number): number[] {
   }
   return offsets;
 }
+
+/**
+ * Reads a name anywhere in a message, following compression pointers (each must point strictly
+ * backwards, so a loop cannot form). Lowercased, without the trailing dot, "" for the root; labels
+ * are joined as they are (no escaping: for matching, not for display). Null when malformed.
+ */
+export function readName(buf: Buffer, off: number): string | null {
+  const labels: string[] = [];
+  let wire = 1;
+  let limit = off; // a pointer must land before the name (or pointer) that holds it
+  for (;;) {
+    if (off >= buf.length) return null;
+    const len = buf[off]!;
+    if (len === 0) return labels.join('.');
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 1 >= buf.length) return null;
+      const target = ((len & 0x3f) << 8) | buf[off + 1]!;
+      if (target >= limit) return null;
+      off = limit = target;
+      continue;
+    }
+    if (len > 63 || off + 1 + len > buf.length) return null;
+    wire += len + 1;
+    if (wire > 255) return null;
+    labels.push(buf.toString('latin1', off + 1, off + 1 + len).replace(/[A-Z]+/g, (m) => m.toLowerCase()));
+    off += len + 1;
+  }
+}

@@ -1,6 +1,6 @@
 // Zone step (last): a name in a seized zone that is not listed is asked of the zone's original
 // name servers, recursion not desired, and their answer relayed as they gave it (records, TTLs,
-// rcode), marked authoritative: sinkd now is the zone's authority. The one exception is a
+// rcode; relay-filter.ts says what is left out and why), marked authoritative: sinkd now is the zone's authority. The one exception is a
 // referral to a delegated subzone, which an authority sends with AA=0 (RFC 1034 4.3.2); with
 // AA=1 resolvers would take it for an empty answer.
 
@@ -10,6 +10,7 @@ import { servfail } from '../chain/replies.js';
 import { ResultKind, type Reply } from '../chain/result.js';
 import { Rcode } from '../wire/index.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import { filterRelayed } from './relay-filter.js';
 
 const AA = 0x0400;
 const RA = 0x0080;
@@ -20,6 +21,8 @@ export class OriginForwardStep implements Step {
   constructor(
     private readonly pool: UpstreamPool,
     private readonly zone: string,
+    /** Whether a name is sinkholed in this zone (see relay-filter.ts). */
+    private readonly listed: (name: string) => boolean = () => false,
   ) {}
 
   async handle(req: DnsRequest): Promise<Reply> {
@@ -27,9 +30,10 @@ export class OriginForwardStep implements Step {
     query.writeUInt16BE(query.readUInt16BE(2) & ~RD, 2);
     const reply = await this.pool.resolve(query, req.query.questionEnd);
     if (reply === null) return servfail(req, `no name server of ${this.zone} answered`);
-    reply.writeUInt16BE(req.query.id, 0);
-    reply.writeUInt16BE(authorityFlags(reply), 2);
-    return { kind: ResultKind.FORWARDED, bytes: reply };
+    const out = filterRelayed(reply, req.query.questionEnd, this.zone, this.listed);
+    out.writeUInt16BE(req.query.id, 0);
+    out.writeUInt16BE(authorityFlags(reply), 2);
+    return { kind: ResultKind.FORWARDED, bytes: out };
   }
 }
 

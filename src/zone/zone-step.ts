@@ -7,6 +7,7 @@ import type { Next, Step } from '../chain/step.js';
 import type { DnsRequest } from '../chain/request.js';
 import type { Reply } from '../chain/result.js';
 import type { SeizedZones } from './seized-zones.js';
+import { QClass } from '../wire/index.js';
 
 const RD = 0x0100;
 const RA = 0x0080;
@@ -16,7 +17,8 @@ export class ZoneStep implements Step {
   constructor(private readonly zones: SeizedZones<Next>) {}
 
   handle(req: DnsRequest, next: Next): Reply | Promise<Reply> {
-    const zone = this.zones.find(req.query.qname);
+    // sinkd is the zone's authority for class IN only; CHAOS and friends go the resolver's way.
+    const zone = req.query.qclass === QClass.IN ? this.zones.find(req.query.qname) : undefined;
     if (zone === undefined) return next(req);
     const reply = zone(req);
     return reply instanceof Promise ? reply.then((r) => asAuthority(req, r)) : asAuthority(req, reply);

@@ -182,3 +182,50 @@ describe('AnswerCache as a zone authority', () => {
     expect(new AnswerCache(settings).store('k', referral)).toBe(false);
   });
 });
+
+describe('readName', () => {
+  it('follows compression pointers and refuses loops and forward pointers', async () => {
+    const { readName } = await import('../../src/wire/names.js');
+    const buf = Buffer.from([3, 0x41, 0x62, 0x63, 2, 0x64, 0x65, 0, 1, 0x78, 0xc0, 0, 0xc0, 12, 0xc0, 16]);
+    expect(readName(buf, 0)).toBe('abc.de');
+    expect(readName(buf, 8)).toBe('x.abc.de');
+    expect(readName(buf, 12)).toBeNull(); // points at itself
+    expect(readName(buf, 14)).toBeNull(); // points forward
+  });
+});
+
+describe('filterRelayed', () => {
+  const req = request('host.no-ip.biz');
+  function reply(answers: object[], authorities: object[], additionals: object[] = []): Buffer {
+    const p = new Packet();
+    const q = decode(req.raw);
+    p.header.id = q.header.id;
+    p.header.qr = 1;
+    p.questions = q.questions;
+    p.answers = answers as never;
+    p.authorities = authorities as never;
+    p.additionals = additionals as never;
+    return p.toBuffer();
+  }
+  const ns = { name: 'no-ip.biz', type: Packet.TYPE.NS, class: 1, ttl: 3600, ns: 'ns1.no-ip.biz' };
+  const glue = { name: 'ns1.no-ip.biz', type: Packet.TYPE.A, class: 1, ttl: 3600, address: '192.0.2.1' };
+  const a = { name: 'host.no-ip.biz', type: Packet.TYPE.A, class: 1, ttl: 300, address: '10.0.0.1' };
+  it('drops the provider apex NS set and its glue from a positive answer, keeping the answer', async () => {
+    const { filterRelayed } = await import('../../src/zone/relay-filter.js');
+    const out = decode(filterRelayed(reply([a], [ns], [glue]), req.query.questionEnd, 'no-ip.biz', () => false));
+    expect(out.answers).toHaveLength(1);
+    expect(out.authorities.length + out.additionals.length).toBe(0);
+  });
+  it('leaves a negative answer and a referral as they are', async () => {
+    const { filterRelayed } = await import('../../src/zone/relay-filter.js');
+    const referral = reply([], [{ ...ns, name: 'sub.no-ip.biz' }], [glue]);
+    expect(filterRelayed(referral, req.query.questionEnd, 'no-ip.biz', () => false)).toBe(referral);
+  });
+  it('cuts a CNAME chain after the CNAME that points at a listed name', async () => {
+    const { filterRelayed } = await import('../../src/zone/relay-filter.js');
+    const cname = { name: 'host.no-ip.biz', type: Packet.TYPE.CNAME, class: 1, ttl: 300, domain: 'evil.no-ip.biz' };
+    const target = { ...a, name: 'evil.no-ip.biz' };
+    const out = decode(filterRelayed(reply([cname, target], []), req.query.questionEnd, 'no-ip.biz', (n) => n === 'evil.no-ip.biz'));
+    expect(out.answers.map((r) => r.type)).toEqual([Packet.TYPE.CNAME]);
+  });
+});
