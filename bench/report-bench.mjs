@@ -1,6 +1,8 @@
 // Report at scale (issue: infected-host report): fills a fresh Redis with CLIENTS clients and
 // HITS hits through the real hit store, then times `sinkd report --format json|html` over it.
 // Usage: npm run build && node bench/report-bench.mjs [clients=100000] [hits=10000000]
+// FORMATS=json (default json,html) picks the formats timed; FILL_ONLY=SECONDS fills, prints the
+// Redis URL and keeps it up that long instead.
 // Starts its own redis-server on a free loopback port; never touches 6379.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -73,6 +75,7 @@ await store.close();
 if (process.env.FILL_ONLY) {
   // Leave the filled Redis up for profiling: node dist/cli/main.js report --redis URL
   console.log(url);
+  console.error(`filled in ${fillSeconds} s`);
   await new Promise((r) => setTimeout(r, Number(process.env.FILL_ONLY) * 1000));
   process.exit(0);
 }
@@ -80,13 +83,16 @@ const cli = path.join(ROOT, 'dist/cli/main.js');
 const figures = { clients: CLIENTS, hits: HITS, fillSeconds };
 for (const format of (process.env.FORMATS ?? 'json,html').split(',')) {
   t0 = Date.now();
-  const out = execFileSync(process.execPath, [cli, 'report', '--format', format, '--redis', url, '--output', path.join(dir, `report.${format}`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // In the temp directory: a config/sinkd.yaml where the bench was started must not change the run.
+  const out = execFileSync(process.execPath, [cli, 'report', '--format', format, '--redis', url, '--output', path.join(dir, `report.${format}`)], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   figures[`report_${format}_seconds`] = (Date.now() - t0) / 1000;
   figures[`report_${format}_bytes`] = fs.statSync(path.join(dir, `report.${format}`)).size;
   void out;
 }
-const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
-figures.reportedClients = report.clients.length;
-figures.reportedHits = report.summary.hits;
+if (fs.existsSync(path.join(dir, 'report.json'))) {
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+  figures.reportedClients = report.clients.length;
+  figures.reportedHits = report.summary.hits;
+}
 console.log(JSON.stringify(figures, null, 2));
 process.exit(0);

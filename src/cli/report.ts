@@ -1,7 +1,7 @@
 // `sinkd report`: the infected-host report for a responder (table on a terminal, JSON, CSV,
 // self-contained HTML), and `sinkd report ack IP` to mark a host handled.
 
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { ConfigError, loadConfig, type SinkdConfig } from '../config/load.js';
@@ -11,7 +11,7 @@ import { produceReport } from '../infected/report-source.js';
 import type { Verdict } from '../infected/model.js';
 import { renderCsv } from '../report/render-csv.js';
 import { renderHtml } from '../report/render-html.js';
-import { renderJson } from '../report/render-json.js';
+import { renderJsonChunks } from '../report/render-json.js';
 import { renderTable } from '../report/render-table.js';
 import { configOption, redisOption } from './config-options.js';
 import { parseSince } from './duration.js';
@@ -65,6 +65,25 @@ async function withHitStore<T>(args: { config?: string; redis?: string }, body: 
   }
 }
 
+/** Joins the pieces into writes of about 1 MB each; returns the last piece. */
+function writeChunks(chunks: Iterable<string>, write: (text: string) => void): string {
+  let buffered: string[] = [];
+  let size = 0;
+  let last = '';
+  for (const c of chunks) {
+    last = c;
+    buffered.push(c);
+    size += c.length;
+    if (size >= 1 << 20) {
+      write(buffered.join(''));
+      buffered = [];
+      size = 0;
+    }
+  }
+  if (buffered.length > 0) write(buffered.join(''));
+  return last;
+}
+
 const ackCommand: CommandModule<object, AckArgs> = {
   command: 'ack <ip>',
   describe: 'mark a host as handled (cleaned, reimaged); it shows as handled until it is seen again',
@@ -113,19 +132,32 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         ...(args.verdict !== undefined ? { verdict: args.verdict } : {}),
       });
       for (const p of leaseProblems) process.stderr.write(`sinkd: warning: ${p} (report made without it)\n`);
-      const text =
+      // JSON is written as it is serialized (a 100,000-client report is ~100 MB); the others whole.
+      const chunks: Iterable<string> =
         format === 'json'
-          ? renderJson(report)
-          : format === 'csv'
-            ? renderCsv(report)
-            : format === 'html'
-              ? renderHtml(report)
-              : renderTable(report, { color: process.stdout.isTTY === true && !process.env.NO_COLOR, width: process.stdout.columns ?? 160 });
+          ? renderJsonChunks(report)
+          : [
+              format === 'csv'
+                ? renderCsv(report)
+                : format === 'html'
+                  ? renderHtml(report)
+                  : renderTable(report, { color: process.stdout.isTTY === true && !process.env.NO_COLOR, width: process.stdout.columns ?? 160 }),
+            ];
       if (args.output !== undefined) {
-        writeFileSync(args.output, text);
+        const fd = openSync(args.output, 'w');
+        try {
+          writeChunks(chunks, (text) => {
+            const bytes = Buffer.from(text, 'utf8');
+            for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+          });
+        } finally {
+          closeSync(fd);
+        }
         process.stderr.write(`report written to ${args.output}: ${report.summary.clients} clients, ${report.summary.likelyInfected} likely infected\n`);
       } else {
-        process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+        // Synchronous on files and (on Linux) pipes, as before: one write per ~1 MB.
+        const last = writeChunks(chunks, (text) => process.stdout.write(text));
+        if (!last.endsWith('\n')) process.stdout.write('\n');
       }
     });
   },

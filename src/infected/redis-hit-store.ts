@@ -9,7 +9,11 @@
 //                                          f:<family> → hits, s:<subnet> → 1, ack_at, ack_note
 //   ${prefix}hits:{ip}:min           HASH  minute start (ms) → hits
 //   ${prefix}hits:dropped            STRING hits recorders had to drop
+//
+// The report reads each client with one script call (READ_SCRIPT: both hashes, packed into one
+// string), pipelined in large batches on a single server, a bounded number in flight on a Cluster.
 
+import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { ClientRecord, Hit, NameStat } from './model.js';
 import { foldBatch, MINUTE_MS, type HitQuery, type HitStore } from './hit-store.js';
@@ -42,11 +46,37 @@ redis.call('PEXPIRE', mins, ttl)
 return 1
 `;
 
+// One client for the report, in one reply: a JSON array of the agg hash (HGETALL as it is: field,
+// value, ...), a line feed, then the minute hash as "minute,hits,minute,hits" (only minutes that
+// overlap the window when ARGV[1] is a time; numbers only, so no escaping). One bulk string a
+// client instead of two arrays of dozens of strings: decoding replies was most of a big report.
+// Nothing (nil) when the client's agg hash has expired.
+const READ_SCRIPT = `
+local agg = redis.call('HGETALL', KEYS[1])
+if #agg == 0 then return false end
+local mins = redis.call('HGETALL', KEYS[2])
+local since = tonumber(ARGV[1])
+if since and #mins > 0 then
+  local keep, k = {}, 0
+  for i = 1, #mins, 2 do
+    if tonumber(mins[i]) + ${MINUTE_MS} > since then
+      keep[k + 1] = mins[i]
+      keep[k + 2] = mins[i + 1]
+      k = k + 2
+    end
+  end
+  mins = keep
+end
+return cjson.encode(agg) .. '\\n' .. table.concat(mins, ',')
+`;
+const READ_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex');
+
 type Conn = Redis | Cluster;
 
 export class RedisHitStore implements HitStore {
   readonly description: string;
   private sha: string | undefined;
+  private readLoaded = false;
 
   constructor(
     private readonly client: Conn,
@@ -96,21 +126,84 @@ export class RedisHitStore implements HitStore {
     } else {
       ips = await this.client.zrangebyscore(this.indexKey, query.since ?? '-inf', '+inf');
     }
+    const since = query.since === null ? '' : String(query.since);
     const out: ClientRecord[] = [];
-    // Bounded concurrency: ioredis pipelines what is in flight on one connection.
-    const CHUNK = 1000;
-    for (let i = 0; i < ips.length; i += CHUNK) {
-      const chunk = ips.slice(i, i + CHUNK);
-      const rows = await Promise.all(
-        chunk.map(async (ip) => {
-          const k = this.clientKeys(ip);
-          const [agg, mins] = await Promise.all([this.client.hgetall(k.agg), this.client.hgetall(k.min)]);
-          return toRecord(ip, agg, mins, query.since);
-        }),
-      );
-      for (const r of rows) if (r) out.push(r);
+    const take = (ip: string, packed: unknown): void => {
+      if (typeof packed !== 'string') return;
+      const r = unpackRecord(ip, packed, query.since);
+      if (r) out.push(r);
+    };
+    if (ips.length === 0) return out;
+    await this.loadReadScript();
+    if (isCluster(this.client)) {
+      // A Cluster pipeline must stay on one node, and every client is its own hash slot: one
+      // script call per client, a bounded number in flight (ioredis writes them back to back).
+      const CHUNK = 1000;
+      for (let i = 0; i < ips.length; i += CHUNK) {
+        const chunk = ips.slice(i, i + CHUNK);
+        const rows = await Promise.all(chunk.map((ip) => this.evalRead(ip, since)));
+        for (let k = 0; k < chunk.length; k++) take(chunk[k]!, rows[k]);
+      }
+      return out;
+    }
+    // One server (standalone, or the master Sentinel names): large pipelines, one socket write
+    // each, two in flight so the server has the next one queued while this one's replies are
+    // unpacked.
+    const BATCH = 2000;
+    const send = (from: number) => {
+      const p = this.client.pipeline();
+      const to = Math.min(ips.length, from + BATCH);
+      for (let i = from; i < to; i++) {
+        const k = this.clientKeys(ips[i]!);
+        p.evalsha(READ_SHA, 2, k.agg, k.min, since);
+      }
+      const done = p.exec();
+      done.catch(() => {}); // awaited below; a failure while another batch is awaited is not unhandled
+      return done;
+    };
+    const inFlight = [send(0), ...(BATCH < ips.length ? [send(BATCH)] : [])];
+    for (let from = 0; from < ips.length; from += BATCH) {
+      const results = await inFlight.shift()!;
+      if (from + 2 * BATCH < ips.length) inFlight.push(send(from + 2 * BATCH));
+      if (results === null) throw new Error('pipeline aborted');
+      const replies: unknown[] = new Array(results.length);
+      let lost: number[] | undefined;
+      for (let k = 0; k < results.length; k++) {
+        const [err, packed] = results[k]!;
+        if (!err) replies[k] = packed;
+        else if (String(err.message).startsWith('NOSCRIPT')) (lost ??= []).push(k);
+        else throw err;
+      }
+      if (lost !== undefined) {
+        // The server lost its script cache (SCRIPT FLUSH, a failover) meanwhile: load it again
+        // and read those clients once more (evalRead sends the whole script if it is gone again).
+        await this.client.script('LOAD', READ_SCRIPT).catch(() => undefined);
+        const again = await Promise.all(lost.map((k) => this.evalRead(ips[from + k]!, since)));
+        for (let j = 0; j < lost.length; j++) replies[lost[j]!] = again[j];
+      }
+      for (let k = 0; k < replies.length; k++) take(ips[from + k]!, replies[k]);
     }
     return out;
+  }
+
+  /** Puts the read script into the script cache of every server that holds clients, once. */
+  private async loadReadScript(): Promise<void> {
+    if (this.readLoaded) return;
+    const c = this.client;
+    const servers = isCluster(c) ? c.nodes('master') : [c];
+    // Best effort: a server that missed it gets the script with the first call (evalRead).
+    await Promise.all(servers.map((s) => s.script('LOAD', READ_SCRIPT).catch(() => undefined)));
+    this.readLoaded = true;
+  }
+
+  private async evalRead(ip: string, since: string): Promise<unknown> {
+    const k = this.clientKeys(ip);
+    try {
+      return await this.client.evalsha(READ_SHA, 2, k.agg, k.min, since);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    }
+    return this.client.eval(READ_SCRIPT, 2, k.agg, k.min, since);
   }
 
   async ack(client: string, note: string | undefined, at: number): Promise<boolean> {
@@ -167,40 +260,142 @@ export class RedisHitStore implements HitStore {
 }
 
 async function hashScript(script: string): Promise<string> {
-  const { createHash } = await import('node:crypto');
   return createHash('sha1').update(script).digest('hex');
 }
 
-function toRecord(ip: string, agg: Record<string, string>, mins: Record<string, string>, since: number | null): ClientRecord | undefined {
-  if (agg.last === undefined) return undefined;
-  const names: NameStat[] = [];
+/** Unpacks READ_SCRIPT's reply: `JSON array of the agg hash's fields and values` LF `minute,hits,...`. */
+export function unpackRecord(ip: string, packed: string, since: number | null): ClientRecord | undefined {
+  const nl = packed.indexOf('\n');
+  const agg = JSON.parse(nl < 0 ? packed : packed.slice(0, nl)) as string[];
+  let first: string | undefined;
+  let last: string | undefined;
+  let total: string | undefined;
+  let ackAt: string | undefined;
+  let ackNote: string | undefined;
+  type MutableName = { name: string; hits: number; family?: string; rule?: string };
+  const names: MutableName[] = [];
+  // nf:/nr: fields not next to their n: field (big hashes come back in any order).
+  let early: [kind: 'family' | 'rule', name: string, value: string][] | undefined;
   const families: string[] = [];
   const subnets: string[] = [];
-  for (const [field, value] of Object.entries(agg)) {
-    if (field.startsWith('n:')) {
-      const name = field.slice(2);
-      const family = agg[`nf:${name}`];
-      const rule = agg[`nr:${name}`];
-      names.push({ name, hits: Number(value), ...(family !== undefined ? { family } : {}), ...(rule !== undefined ? { rule } : {}) });
-    } else if (field.startsWith('f:')) families.push(field.slice(2));
-    else if (field.startsWith('s:')) subnets.push(field.slice(2));
+  for (let i = 0; i + 1 < agg.length; i += 2) {
+    const field = agg[i]!;
+    const value = agg[i + 1]!;
+    // Most fields are per name: test the prefix by its characters, not by slicing.
+    const c0 = field.charCodeAt(0);
+    if (c0 === 110 /* n */ && field.charCodeAt(1) === 58 /* : */) {
+      names.push({ name: field.slice(2), hits: Number(value) });
+    } else if (c0 === 110 && field.charCodeAt(2) === 58 && (field.charCodeAt(1) === 102 /* f */ || field.charCodeAt(1) === 114) /* r */) {
+      const kind = field.charCodeAt(1) === 102 ? 'family' : 'rule';
+      const n = findName(names, field);
+      if (n !== undefined) n[kind] = value;
+      else (early ??= []).push([kind, field.slice(3), value]);
+    } else if (c0 === 102 /* f */ && field.charCodeAt(1) === 58) families.push(field.slice(2));
+    else if (c0 === 115 /* s */ && field.charCodeAt(1) === 58) subnets.push(field.slice(2));
+    else if (field === 'first') first = value;
+    else if (field === 'last') last = value;
+    else if (field === 'hits') total = value;
+    else if (field === 'ack_at') ackAt = value;
+    else if (field === 'ack_note') ackNote = value;
   }
-  names.sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name));
-  const minutes = Object.entries(mins)
-    .map(([m, k]) => [Number(m), Number(k)] as const)
-    .filter(([m]) => since === null || m + MINUTE_MS > since)
-    .sort((a, b) => a[0] - b[0]);
-  const total = Number(agg.hits ?? 0);
-  const rec: ClientRecord = {
+  if (last === undefined) return undefined;
+  if (early !== undefined) {
+    const byName = new Map(names.map((n) => [n.name, n]));
+    for (const [kind, name, value] of early) {
+      const n = byName.get(name);
+      if (n !== undefined) n[kind] = value;
+    }
+  }
+  if (names.length > 1) names.sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name));
+
+  // The script already left out minutes before the window.
+  const minutes = nl >= 0 ? parseMinutes(packed, nl + 1) : [];
+  let hits: number;
+  if (since === null) hits = Number(total ?? 0);
+  else {
+    hits = 0;
+    for (const [, k] of minutes) hits += k;
+  }
+  const firstMs = Number(first);
+  const rec: Mutable<ClientRecord> = {
     client: ip,
-    firstSeen: since === null ? Number(agg.first) : Math.max(Number(agg.first), minutes[0]?.[0] ?? Number(agg.first)),
-    lastSeen: Number(agg.last),
-    hits: since === null ? total : minutes.reduce((s, [, k]) => s + k, 0),
+    firstSeen: since === null ? firstMs : Math.max(firstMs, minutes[0]?.[0] ?? firstMs),
+    lastSeen: Number(last),
+    hits,
     names,
-    families: families.sort(),
+    families: families.length > 1 ? families.sort() : families,
     minutes,
     subnets,
-    ...(agg.ack_at !== undefined ? { ack: agg.ack_note ? { at: Number(agg.ack_at), note: agg.ack_note } : { at: Number(agg.ack_at) } } : {}),
   };
+  if (ackAt !== undefined) rec.ack = ackNote ? { at: Number(ackAt), note: ackNote } : { at: Number(ackAt) };
   return rec;
+}
+
+/**
+ * The name an nf:/nr: field is about, among the last few read: small hashes come back in the order
+ * the add script wrote them (n: first); otherwise undefined, and a Map sorts it out afterwards.
+ */
+function findName<T extends { name: string }>(names: T[], field: string): T | undefined {
+  const len = field.length - 3;
+  for (let k = names.length - 1; k >= 0 && k >= names.length - 4; k--) {
+    const n = names[k]!;
+    if (n.name.length === len && field.endsWith(n.name)) return n;
+  }
+  return undefined;
+}
+
+/**
+ * "minute,hits,minute,hits" from `from` on, as [minute, hits] oldest first. Digits are read by
+ * hand (a 100,000-client report has millions of them; split and Number were a tenth of it).
+ */
+export function parseMinutes(s: string, from: number): (readonly [number, number])[] {
+  const out: [number, number][] = [];
+  let v = 0;
+  let digits = 0;
+  let minute = 0;
+  let second = false;
+  let sorted = true;
+  for (let i = from; i <= s.length; i++) {
+    const ch = i < s.length ? s.charCodeAt(i) : 44;
+    if (ch >= 48 && ch <= 57) {
+      v = v * 10 + (ch - 48);
+      digits++;
+    } else if (ch === 44 && digits > 0 && digits < 16) {
+      if (second) {
+        if (out.length > 0 && minute < out[out.length - 1]![0]) sorted = false;
+        out.push([minute, v]);
+      } else minute = v;
+      second = !second;
+      v = 0;
+      digits = 0;
+    } else return parseMinutesSlowly(s, from);
+  }
+  if (!sorted) {
+    if (out.length <= 32) {
+      for (let k = 1; k < out.length; k++) {
+        const x = out[k]!;
+        let q = k - 1;
+        while (q >= 0 && out[q]![0] > x[0]) {
+          out[q + 1] = out[q]!;
+          q--;
+        }
+        out[q + 1] = x;
+      }
+    } else out.sort((a, b) => a[0] - b[0]);
+  }
+  return out;
+}
+
+/** Anything but plain digits (a sign, an exponent; nothing sinkd writes): Number() decides. */
+function parseMinutesSlowly(s: string, from: number): (readonly [number, number])[] {
+  const parts = s.slice(from).split(',');
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push([Number(parts[i]), Number(parts[i + 1])]);
+  return out.sort((a, b) => a[0] - b[0]);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function isCluster(c: Conn): c is Cluster {
+  return (c as { isCluster?: boolean }).isCluster === true;
 }

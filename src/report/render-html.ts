@@ -4,9 +4,11 @@
 // could not run code or call out). Everything is rendered on the server side: the page is whole
 // with JavaScript off; the script only adds sorting to the client table.
 //
-// Layout: summary (counts, window, verdict rule, dropped hits) → table#clients, one tr.client per
-// client (data-client, data-verdict, data-handled and the sort keys) → one section.client-detail
-// per client (verdict and why, identity, names, families, ack, svg.timeline).
+// Layout: summary (counts, window, verdict rule, dropped hits; #truncated when clients were left
+// out) → table#clients, one tr.client per client (data-client, data-verdict, data-handled and the
+// sort keys) → one section.client-detail per client (verdict and why, identity, names, families,
+// ack, svg.timeline). A big report lists only its MAX_TABLE_ROWS most urgent clients and details
+// the first MAX_DETAILS of them (a row without details has no link).
 //
 // Sorting: click a column header (client, verdict, hits, first seen, last seen); click again to
 // reverse. A page opened as report.html#sort=hits:asc starts sorted that way (keys: client,
@@ -18,7 +20,21 @@ import { countsText, droppedText, localDateTime, localShort, ruleSentence, windo
 import { html, multiline, raw, type Html } from './html.js';
 import { timeAxis, timelineSvg } from './timeline-svg.js';
 
-export type HtmlOptions = TimeOptions;
+export interface HtmlOptions extends TimeOptions {
+  /** Table rows at most (the most urgent clients, in report order); default MAX_TABLE_ROWS. */
+  readonly maxRows?: number;
+  /** Details sections (with timelines) at most, for the first rows; default MAX_DETAILS. */
+  readonly maxDetails?: number;
+}
+
+/**
+ * A page a browser can open: a 100,000-client report drawn in full was about half a gigabyte. It lists the
+ * most urgent clients (the report's order: likely-infected first, most hits first) and details
+ * the first of those; the summary counts always cover every client, and a note says how many
+ * were left out and how to narrow the report (or get every client as JSON / CSV).
+ */
+export const MAX_TABLE_ROWS = 2000;
+export const MAX_DETAILS = 200;
 
 /** Names listed in a client's table row; the details section lists up to MAX_DETAIL_NAMES. */
 const TOP_NAMES = 3;
@@ -42,6 +58,7 @@ a{color:var(--link)}
 .rule{background:var(--panel);border-left:4px solid var(--link);padding:10px 14px;margin:0 0 14px;border-radius:0 6px 6px 0}
 .rule p{margin:4px 0}
 .warn{background:var(--amber-bg);color:var(--amber);border-left:4px solid var(--amber);padding:10px 14px;border-radius:0 6px 6px 0;font-weight:600}
+.warn p{margin:4px 0}.warn code{font-weight:400}
 .empty{font-size:18px;padding:18px;background:var(--panel);border-radius:8px}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%}
@@ -179,11 +196,11 @@ function identity(c: ReportClient): Html {
   }`;
 }
 
-function clientRow(report: Report, c: ReportClient, i: number, opts: HtmlOptions): Html {
+function clientRow(report: Report, c: ReportClient, i: number, detailed: boolean, opts: HtmlOptions): Html {
   const names = c.names.slice(0, TOP_NAMES);
   const more = c.names.length - names.length;
   return html`<tr class="client ${c.verdict}${c.handled ? ' handled' : ''}" data-index="${i}" data-client="${c.client}" data-verdict="${c.verdict}" data-handled="${String(c.handled)}" data-sort-client="${addressSortKey(c.client)}" data-sort-verdict="${verdictRank(c)}" data-sort-hits="${c.hits}" data-sort-minutes="${c.distinctMinutes}" data-sort-first="${c.firstSeen}" data-sort-last="${c.lastSeen}">
-<td><a class="ip" href="#client-${i + 1}">${c.client}</a>${identity(c)}</td>
+<td>${detailed ? html`<a class="ip" href="#client-${i + 1}">${c.client}</a>` : html`<span class="ip">${c.client}</span>`}${identity(c)}</td>
 <td>${badges(c)}</td>
 <td class="num">${c.hits}</td>
 <td class="num">${c.distinctMinutes}</td>
@@ -221,6 +238,17 @@ ${timelineSvg(report, c, axis, `${id}-timeline`, opts)}
 </section>`;
 }
 
+/** What the page leaves out, and how to see it; nothing when it shows every client. */
+function capNote(total: number, rows: number, details: number): Html | '' {
+  if (rows >= total && details >= total) return '';
+  const listed =
+    rows < total
+      ? html`the table lists the <strong>${rows} most urgent of ${total} clients</strong> (likely-infected first, then most hits): <strong>${total - rows} clients are left out</strong>`
+      : html`the table lists all ${total} clients`;
+  return html`<div class="warn" id="truncated" role="note"><p>Only part of this report is on the page: ${listed}; details and timelines are shown for the first ${details}. The counts above cover all ${total} clients.</p>
+<p>To see the others, narrow the report: <code>sinkd report --format html --verdict likely-infected</code>, <code>--since 24h</code> (a shorter window) or <code>--client IP</code> (one host); or get every client with <code>--format json</code> or <code>--format csv</code>.</p></div>`;
+}
+
 /** The report as one self-contained HTML page. */
 export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
   const s = report.summary;
@@ -228,6 +256,9 @@ export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
   const dropped = droppedText(report);
   const axis = timeAxis(report);
   const title = `sinkd report: ${s.likelyInfected} likely-infected host${s.likelyInfected === 1 ? '' : 's'}, ${localDateTime(report.generatedAt, opts)} ${zone}`;
+  const total = report.clients.length;
+  const rows = report.clients.slice(0, Math.max(0, Math.min(total, opts.maxRows ?? MAX_TABLE_ROWS)));
+  const details = rows.slice(0, Math.max(0, opts.maxDetails ?? MAX_DETAILS));
   const sortable = (key: string, label: string, first: 'ascending' | 'descending', num: boolean) =>
     html`<th scope="col" data-sort="${key}" data-first="${first}"${raw(num ? ' data-type="num" class="num"' : '')}${raw(key === 'verdict' ? ' aria-sort="ascending"' : '')}>${label}</th>`;
 
@@ -235,10 +266,14 @@ export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
     report.clients.length === 0
       ? html`<p class="empty" id="no-hits">No sinkhole hits in this window.</p>`
       : html`<div class="table-wrap"><table id="clients">
-<caption>${report.clients.length} client${report.clients.length === 1 ? '' : 's'}, most urgent first; click a column header to sort.</caption>
+<caption>${
+          rows.length < total
+            ? `The ${rows.length} most urgent of ${total} clients (see the note above); click a column header to sort them.`
+            : `${total} client${total === 1 ? '' : 's'}, most urgent first; click a column header to sort.`
+        }</caption>
 <thead><tr>${sortable('client', 'Client', 'ascending', false)}${sortable('verdict', 'Verdict', 'ascending', false)}${sortable('hits', 'Hits', 'descending', true)}${raw('<th scope="col" class="num" title="Distinct minutes with hits">Minutes</th>')}${sortable('first', 'First seen', 'descending', false)}${sortable('last', 'Last seen', 'descending', false)}${raw('<th scope="col">Families</th><th scope="col">Top names</th>')}</tr></thead>
 <tbody>
-${report.clients.map((c, i) => clientRow(report, c, i, opts))}
+${rows.map((c, i) => clientRow(report, c, i, i < details.length, opts))}
 </tbody>
 </table></div>`;
 
@@ -270,6 +305,7 @@ ${report.clients.map((c, i) => clientRow(report, c, i, opts))}
     report.rule.explanation ? html`<p>${report.rule.explanation}</p>` : ''
   }<p class="sub">${countsText(report)}. A handled host was marked by a responder and has not been seen since.</p></div>
 ${dropped !== null ? html`<p class="warn" id="dropped" role="alert">${dropped}</p>` : ''}
+${capNote(total, rows.length, details.length)}
 </section>
 <section aria-labelledby="clients-h">
 <h2 id="clients-h">Clients</h2>
@@ -279,7 +315,8 @@ ${
   report.clients.length > 0
     ? html`<section id="details" aria-labelledby="details-h">
 <h2 id="details-h">Details and timelines</h2>
-${report.clients.map((c, i) => clientDetail(report, c, i, axis, opts))}
+${details.length < total ? html`<p class="more" id="details-note">Details for the first ${details.length} of ${total} clients in the table order; narrow the report (see the note above) for the others.</p>` : ''}
+${details.map((c, i) => clientDetail(report, c, i, axis, opts))}
 </section>`
     : ''
 }

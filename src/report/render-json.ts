@@ -25,22 +25,22 @@ function clientJson(c: ReportClient): Json {
     verdict: c.verdict,
     reason: c.reason,
     distinctMinutes: c.distinctMinutes,
-    families: [...c.families],
+    families: c.families as readonly string[],
     handled: c.handled,
     ack: c.ack === undefined ? undefined : { at: c.ack.at, note: c.ack.note },
     hostname: c.hostname,
     mac: c.mac,
-    subnets: c.subnets === undefined ? undefined : [...c.subnets],
-    timeline: c.timeline.map(([minute, hits]) => [minute, hits]),
+    subnets: c.subnets,
+    // Already [ISO minute, hits] pairs (shared between clients by the report builder): printed as they are.
+    timeline: c.timeline as readonly (readonly [string, number])[],
   };
 }
 
-/** The report as the contract's JSON document, with a trailing newline. */
-export function renderJson(report: Report): string {
-  const doc: Json = {
+function docJson(report: Report, clients: Json): Json {
+  return {
     generatedAt: report.generatedAt,
     since: report.since,
-    clients: report.clients.map(clientJson),
+    clients,
     rule: {
       minDistinctMinutes: report.rule.minDistinctMinutes,
       minDistinctNames: report.rule.minDistinctNames,
@@ -55,10 +55,45 @@ export function renderJson(report: Report): string {
       droppedHits: report.summary.droppedHits,
     },
   };
+}
+
+/** The report as the contract's JSON document, with a trailing newline. */
+export function renderJson(report: Report): string {
   // Past a screenful of clients nobody reads the indentation, and pretty-printing was a quarter
   // of the time of a 100,000-client report: emit compact JSON then.
-  if (report.clients.length > PRETTY_MAX_CLIENTS) return `${JSON.stringify(doc)}\n`;
-  return `${pretty(doc, '')}\n`;
+  if (report.clients.length > PRETTY_MAX_CLIENTS) return [...renderJsonChunks(report)].join('');
+  return `${pretty(docJson(report, report.clients.map(clientJson)), '')}\n`;
+}
+
+/** Clients serialized per chunk of the compact form. */
+const CHUNK_CLIENTS = 500;
+
+/**
+ * renderJson's text in pieces (concatenated, exactly renderJson's text), so a large report can be
+ * written to a file or a socket as it is serialized: no 100 MB string, and only one chunk's
+ * worth of JSON objects alive at a time.
+ */
+export function* renderJsonChunks(report: Report): Generator<string, void, undefined> {
+  if (report.clients.length <= PRETTY_MAX_CLIENTS) {
+    yield renderJson(report);
+    return;
+  }
+  // JSON.stringify of the whole document, cut where the client array goes: the same bytes.
+  const MARK = 0;
+  const whole = JSON.stringify(docJson(report, [MARK]));
+  const at = whole.indexOf(',"rule":');
+  const open = whole.lastIndexOf('[', at);
+  yield whole.slice(0, open + 1);
+  const clients = report.clients;
+  const batch: Json[] = [];
+  for (let i = 0; i < clients.length; i += CHUNK_CLIENTS) {
+    batch.length = 0;
+    const end = Math.min(clients.length, i + CHUNK_CLIENTS);
+    for (let k = i; k < end; k++) batch.push(clientJson(clients[k]!));
+    const text = JSON.stringify(batch);
+    yield i === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
+  }
+  yield `${whole.slice(at - 1)}\n`;
 }
 
 /** Reports with more clients than this are printed as compact JSON. */

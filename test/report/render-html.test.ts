@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addressSortKey, CONTENT_SECURITY_POLICY, renderHtml } from '../../src/report/render-html.js';
+import { addressSortKey, CONTENT_SECURITY_POLICY, MAX_DETAILS, MAX_TABLE_ROWS, renderHtml } from '../../src/report/render-html.js';
 import { bins, binLabel, MAX_BARS, timeAxis } from '../../src/report/timeline-svg.js';
 import { ACK_NOTE, ANSI_NAME, emptyReport, FORMULA_NAME, makeClient, makeReport, realisticReport, SCRIPT_NAME, XSS_NAME } from './fixture.js';
 
@@ -176,5 +176,67 @@ describe('renderHtml', () => {
 
   it('is deterministic', () => {
     expect(renderHtml(report, TZ)).toBe(page);
+  });
+});
+
+describe('renderHtml for a large report', () => {
+  const base = realisticReport();
+  /** `n` clients in report order (the realistic five, repeated under new addresses). */
+  function bigReport(n: number) {
+    const clients = Array.from({ length: n }, (_, i) => ({ ...base.clients[i % base.clients.length]!, client: `10.9.${i >> 8}.${i & 255}` }));
+    return makeReport(clients);
+  }
+  const rowsOf = (page: string) => all(/<tr class="client [^"]*" data-index="\d+" data-client="([^"]*)"/, page).map((m) => m[1]);
+  const detailsOf = (page: string) => all(/<section class="client-detail [^"]*" id="(client-\d+)" data-client="([^"]*)"/, page).map((m) => m[2]);
+
+  it('lists the most urgent clients, details the first of them, and says what it left out and how to see it', () => {
+    const report = realisticReport();
+    const page = renderHtml(report, { ...TZ, maxRows: 3, maxDetails: 2 });
+    expect(rowsOf(page)).toEqual(report.clients.slice(0, 3).map((c) => c.client));
+    expect(detailsOf(page)).toEqual(report.clients.slice(0, 2).map((c) => c.client));
+    const note = between(page, '<div class="warn" id="truncated" role="note">', '</div>');
+    expect(note).toContain('the table lists the <strong>3 most urgent of 5 clients</strong> (likely-infected first, then most hits): <strong>2 clients are left out</strong>');
+    expect(note).toContain('details and timelines are shown for the first 2. The counts above cover all 5 clients.');
+    expect(note).toContain('<code>sinkd report --format html --verdict likely-infected</code>');
+    expect(note).toContain('<code>--client IP</code>');
+    expect(note).toContain('<code>--format json</code>');
+    // The note sits in the summary, whose counts still cover every client.
+    const summary = between(page, '<section id="summary"', '</section>');
+    expect(summary).toContain('id="truncated"');
+    expect(summary).toMatch(/<b>5<\/b>clients/);
+    expect(summary).toMatch(/<b>3<\/b>likely infected/);
+    expect(page).toContain('<caption>The 3 most urgent of 5 clients (see the note above)');
+    expect(page).toContain('Details for the first 2 of 5 clients');
+    // Only rows with a details section link to one; every link has its target.
+    const links = all(/href="#(client-\d+)"/, page).map((m) => m[1]);
+    expect(links).toEqual(['client-1', 'client-2']);
+    expect(between(page, 'data-client="2001:db8::7" data-verdict', '</tr>')).toContain('<span class="ip">2001:db8::7</span>');
+  });
+
+  it('notes missing details even when every client has a row', () => {
+    const page = renderHtml(realisticReport(), { ...TZ, maxDetails: 4 });
+    expect(rowsOf(page)).toHaveLength(5);
+    expect(detailsOf(page)).toHaveLength(4);
+    expect(between(page, 'id="truncated" role="note">', '</div>')).toContain('the table lists all 5 clients; details and timelines are shown for the first 4.');
+  });
+
+  it('has no note when everything fits', () => {
+    const page = renderHtml(realisticReport(), TZ);
+    expect(page).not.toContain('id="truncated"');
+    expect(page).not.toContain('id="details-note"');
+    expect(page).toContain('<caption>5 clients, most urgent first');
+  });
+
+  it(`caps a big report by default at ${MAX_TABLE_ROWS} rows and ${MAX_DETAILS} details: a page a browser can open`, () => {
+    const n = MAX_TABLE_ROWS * 5;
+    const report = bigReport(n);
+    const page = renderHtml(report, TZ);
+    expect(rowsOf(page)).toHaveLength(MAX_TABLE_ROWS);
+    expect(detailsOf(page)).toHaveLength(MAX_DETAILS);
+    expect(page).toContain(`${MAX_TABLE_ROWS} most urgent of ${n} clients`);
+    expect(page).toContain(`<strong>${n - MAX_TABLE_ROWS} clients are left out</strong>`);
+    expect(page).toMatch(new RegExp(`<b>${n}</b>clients`));
+    // A few KB per detailed client, about one per listed row: megabytes, not hundreds of them.
+    expect(page.length).toBeLessThan(8_000_000);
   });
 });

@@ -87,3 +87,30 @@ describe('renderJson for a large report', () => {
     expect(renderJson(realisticReport()).split('\n').length).toBeGreaterThan(10);
   });
 });
+
+describe('renderJsonChunks', () => {
+  it('gives renderJson\'s text in pieces: the same bytes, compact past PRETTY_MAX_CLIENTS', async () => {
+    const { PRETTY_MAX_CLIENTS, renderJsonChunks } = await import('../../src/report/render-json.js');
+    const { makeReport } = await import('./fixture.js');
+    const base = realisticReport().clients;
+    const clients = Array.from({ length: PRETTY_MAX_CLIENTS * 2 + 7 }, (_, i) => ({ ...base[i % base.length]!, client: `10.9.${i >> 8}.${i & 255}` }));
+    for (const report of [
+      makeReport(clients),
+      makeReport(clients, { since: null, summary: { ...makeReport(clients).summary, droppedHits: 3 } }),
+    ]) {
+      const pieces = [...renderJsonChunks(report)];
+      expect(pieces.length).toBeGreaterThan(3);
+      const text = pieces.join('');
+      expect(text).toBe(renderJson(report));
+      // Exactly what JSON.stringify writes for the whole document (the compact form so far).
+      const doc = JSON.parse(text) as { clients: unknown[] };
+      expect(text).toBe(`${JSON.stringify(doc)}\n`);
+      expect(Object.keys(doc)).toEqual(['generatedAt', 'since', 'clients', 'rule', 'summary']);
+      expect(doc.clients).toHaveLength(clients.length);
+      expect(doc.clients[clients.length - 1]).toMatchObject({ client: clients[clients.length - 1]!.client });
+    }
+    // A small report: one piece, the indented text.
+    const small = realisticReport();
+    expect([...renderJsonChunks(small)]).toEqual([renderJson(small)]);
+  });
+});
