@@ -34,7 +34,7 @@ const BARE = path.join(HERE, 'bare-udp-responder.mjs');
 
 const USAGE = `usage: node bench/run.mjs [options]        (or: npm run bench -- [options])
 
-  --seconds N        measured seconds per mix (default 10)
+  --seconds N        measured seconds per mix (default 10; 600 with --soak)
   --warmup N         unmeasured warm-up seconds before a mix (default 2)
   --repeat N         measure each mix N times, report the run with the median qps
                      (default 1; use 3 on noisy machines and VMs)
@@ -45,6 +45,14 @@ const USAGE = `usage: node bench/run.mjs [options]        (or: npm run bench -- 
   --sinkd FILE       sinkd entry point (default dist/cli/main.js), e.g. another build
   --self-test        point the sinkd mixes at nsd itself (validates the harness
                      without sinkd)
+  --rate QPS         fixed query rate for the measured runs (dnsperf -Q; default: as fast
+                     as the server answers; 15000 with --soak). Warm-ups are not limited.
+  --soak             bounded soak: only the mixed row, one run of --seconds (default 600)
+                     at --rate (default 15000 qps, below the ~40-50k qps sinkd reaches on
+                     mixed), sinkd's resident memory (VmRSS of its process group) sampled
+                     every 5 s; prints a verdict and exits 1 on FAIL. PASS: no query lost
+                     and RSS growth over the second half of the run (least-squares fit)
+                     below 5%
   --clients N        dnsperf -c (default 20)
   --outstanding N    dnsperf -q (default 100)
   --threads N        dnsperf -T (default 1)
@@ -74,7 +82,9 @@ let opts;
 try {
   opts = parseArgs({
     options: {
-      seconds: { type: 'string', default: '10' },
+      seconds: { type: 'string' },
+      rate: { type: 'string' },
+      soak: { type: 'boolean', default: false },
       warmup: { type: 'string', default: '2' },
       repeat: { type: 'string', default: '1' },
       only: { type: 'string' },
@@ -111,7 +121,18 @@ function intOpt(name, min, max) {
   if (!Number.isInteger(v) || v < min || v > max) die(`--${name} must be an integer in ${min}..${max}`);
   return v;
 }
-const SECONDS = intOpt('seconds', 1, 600);
+const SOAK = opts.soak;
+// a soak is one long run; ordinary rows stay bounded at 10 minutes
+if (opts.seconds === undefined) opts.seconds = SOAK ? '600' : '10';
+const SECONDS = intOpt('seconds', SOAK ? 30 : 1, SOAK ? 3600 : 600);
+/** dnsperf -Q for the measured runs (null: unlimited). The soak default is a fixed rate well
+ *  below what sinkd answers on "mixed" (40-50k qps on the 2-core bench VM), so that a slow
+ *  moment on a shared machine does not turn into lost queries. */
+const SOAK_DEFAULT_RATE = 15000;
+const RATE = opts.rate !== undefined ? intOpt('rate', 1, 10_000_000) : SOAK ? SOAK_DEFAULT_RATE : null;
+/** Soak: RSS sample period, and the verdict's limit on growth over the second half. */
+const SOAK_SAMPLE_S = 5;
+const SOAK_MAX_GROWTH_PCT = 5;
 const WARMUP = intOpt('warmup', 0, 60);
 const REPEAT = intOpt('repeat', 1, 9);
 const CLIENTS = intOpt('clients', 1, 1000);
@@ -124,6 +145,9 @@ const SERVER_CPU = intOpt('server-cpu', 0, 1023);
 const LOAD_CPU = intOpt('load-cpu', 0, 1023);
 const NSD_FIXED_PORT = opts['nsd-port'] ? intOpt('nsd-port', 1, 65535) : null;
 if (opts.target && opts['self-test']) die('--target and --self-test exclude each other');
+if (SOAK && (opts.target || opts['self-test'])) die('--soak samples the memory of a sinkd the harness starts: not with --target or --self-test');
+if (SOAK && REPEAT !== 1) die('--soak is one run: not with --repeat');
+if (SOAK && opts.only && opts.only.trim() !== 'mixed') die('--soak runs the mixed row only');
 
 function parseHostPort(s) {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s);
@@ -135,8 +159,8 @@ const EXTRA_LIST = opts['extra-list'] ? path.resolve(opts['extra-list']) : null;
 if (EXTRA_LIST && !fs.existsSync(EXTRA_LIST)) die(`--extra-list: ${EXTRA_LIST} does not exist`);
 if (opts.sinkd) SINKD_MAIN = path.resolve(opts.sinkd);
 
-let rowsWanted = ALL_ROWS;
-if (opts.only) {
+let rowsWanted = SOAK ? ['mixed'] : ALL_ROWS;
+if (opts.only && !SOAK) {
   rowsWanted = opts.only.split(',').map((s) => s.trim()).filter(Boolean);
   for (const r of rowsWanted) if (!ALL_ROWS.includes(r)) die(`--only: unknown row "${r}" (rows: ${ALL_ROWS.join(', ')})`);
 }
@@ -298,6 +322,49 @@ function groupTicks(pgid) {
     }
   }
   return ticks;
+}
+
+/** Resident memory of process group pgid: VmRSS from /proc/<pid>/status summed over every
+ *  member (sinkd is started as `taskset -c N node ...`; taskset execs node, so the group
+ *  leader is the node process itself, and workers it forks join its group). null when the
+ *  group has no member left. */
+function groupRss(pgid) {
+  if (!pgid) return null;
+  let kb = 0;
+  const procs = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) !== pgid) continue;
+      const status = fs.readFileSync(`/proc/${d}/status`, 'utf8');
+      const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+      if (!rss) continue; // a zombie has no VmRSS
+      kb += Number(rss[1]);
+      procs.push({ pid: Number(d), comm: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?', rssKb: Number(rss[1]) });
+    } catch {
+      /* process went away */
+    }
+  }
+  return procs.length ? { kb, procs } : null;
+}
+
+/** Least-squares line through points [{ t, kb }]: { slope (KB/s), at(t) }; null below 2 points. */
+function linearFit(points) {
+  const n = points.length;
+  if (n < 2) return null;
+  const mt = points.reduce((a, p) => a + p.t, 0) / n;
+  const my = points.reduce((a, p) => a + p.kb, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.t - mt) * (p.kb - my);
+    sxx += (p.t - mt) ** 2;
+  }
+  if (sxx === 0) return null;
+  const slope = sxy / sxx;
+  return { slope, at: (t) => my + slope * (t - mt) };
 }
 
 function cpuSample(pgid) {
@@ -488,7 +555,9 @@ function buildData(dir, runTag) {
   // Sized for ~120k qps over the whole run and read once (-n 1): no name is asked twice.
   const unique = (tag, n) =>
     Array.from({ length: n }, (_, i) => `${tag}${i.toString(36)}.dyn.${ZONES[i % ZONES.length]} A`);
-  const uncachedCount = Math.min(SECONDS * 120000, 5_000_000);
+  // (only when a row reads them: a 10-minute soak of "mixed" does not need 2 x 5M lines)
+  const oneShotRows = rowsWanted.some((r) => ['uncached', 'seized-cold'].includes(r));
+  const uncachedCount = oneShotRows ? Math.min(SECONDS * 120000, 5_000_000) : 1000;
   files.uncached = write('q-uncached.txt', unique(`u${runTag}-`, uncachedCount));
   files['uncached-warm'] = write('q-uncached-warm.txt', unique(`w${runTag}-`, Math.max(1, WARMUP) * 40000));
   const regenerate = (key, i) => {
@@ -698,11 +767,13 @@ function parseDnsperf(out) {
   return r;
 }
 
-/** One bounded dnsperf run. -l bounds time; onePass adds -n 1 (each line asked once). */
-async function dnsperf(server, file, { seconds, onePass = false, outstanding = OUTSTANDING }) {
+/** One bounded dnsperf run. -l bounds time; onePass adds -n 1 (each line asked once); without
+ *  it dnsperf loops over the file until -l. rate adds -Q (at most that many queries a second). */
+async function dnsperf(server, file, { seconds, onePass = false, outstanding = OUTSTANDING, rate = null }) {
   const args = ['-s', server.host, '-p', String(server.port), '-d', file, '-l', String(seconds),
     '-c', String(CLIENTS), '-q', String(outstanding), '-T', String(THREADS), '-t', String(TIMEOUT)];
   if (onePass) args.push('-n', '1');
+  if (rate) args.push('-Q', String(rate));
   const [cmd, cargs] = pinned(LOAD_CPU, 'dnsperf', args);
   const child = spawn(cmd, cargs, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const rec = { child, name: 'dnsperf', exited: false };
@@ -736,6 +807,8 @@ async function dnsperf(server, file, { seconds, onePass = false, outstanding = O
 
 const results = [];
 const notes = [];
+/** --soak: RSS samples of the server under test ({ t: s since the measured run began, kb }). */
+let soakRss = null;
 let workdir = null;
 let ownWorkdir = false;
 
@@ -766,6 +839,7 @@ async function measure(row, serverLabel, server, data) {
   if (interrupted) return;
   const def = ROW_DEF[row];
   const file = data.files[def.file].file;
+  const rssAtStart = SOAK ? groupRss(server.pgid) : null;
   // warm-up (unmeasured): fill the cache with every name of the file, or just get the JIT going
   if (def.fill) {
     log(`${row}: warm-up pass over ${data.files[def.file].lines} names`);
@@ -782,10 +856,40 @@ async function measure(row, serverLabel, server, data) {
   for (let i = 0; i < REPEAT && !interrupted; i++) {
     // one-pass files (uncached) get a fresh file per repetition: no name is asked twice
     const f = def.onePass && i > 0 ? data.regenerate(def.file, i) : file;
-    log(`${row}: measuring ${SECONDS} s against ${serverLabel} ${server.host}:${server.port}${REPEAT > 1 ? ` (run ${i + 1}/${REPEAT})` : ''}`);
+    log(`${row}: measuring ${SECONDS} s${RATE ? ` at ${RATE} qps` : ''} against ${serverLabel} ${server.host}:${server.port}${REPEAT > 1 ? ` (run ${i + 1}/${REPEAT})` : ''}`);
+    // --soak: sample the server's resident memory every SOAK_SAMPLE_S s while dnsperf runs;
+    // the sample at t=0 is the end of the warm-up
+    let sampler = null;
+    if (SOAK) {
+      const t0 = process.hrtime.bigint();
+      const first = groupRss(server.pgid);
+      soakRss = { atStartKb: rssAtStart?.kb ?? null, procs: first?.procs ?? [], samples: [] };
+      const take = () => {
+        const s = groupRss(server.pgid);
+        const t = Math.round(Number(process.hrtime.bigint() - t0) / 1e8) / 10;
+        if (s) soakRss.samples.push({ t, kb: s.kb });
+      };
+      if (first) soakRss.samples.push({ t: 0, kb: first.kb });
+      let ticks = 0;
+      sampler = setInterval(() => {
+        take();
+        const last = soakRss.samples.at(-1);
+        // a progress line a minute (setInterval drifts a little: count ticks, not seconds)
+        if (++ticks % Math.round(60 / SOAK_SAMPLE_S) === 0 && last) log(`${row}: ${last.t} s, sinkd RSS ${fmt(last.kb)} KB`);
+      }, SOAK_SAMPLE_S * 1000);
+      soakRss.takeFinal = take;
+    }
     const before = cpuSample(server.pgid);
-    const r = await dnsperf(server, f, { seconds: SECONDS, onePass: Boolean(def.onePass) });
+    // (a soak always loops over its file: no -n, so dnsperf asks it again and again until -l)
+    const r = await dnsperf(server, f, { seconds: SECONDS, onePass: Boolean(def.onePass) && !SOAK, rate: RATE });
     Object.assign(r, cpuDelta(before, cpuSample(server.pgid)));
+    if (sampler) {
+      clearInterval(sampler);
+      // one more sample when dnsperf ends between two ticks (it stops at -l plus the last answers)
+      if (SECONDS - (soakRss.samples.at(-1)?.t ?? 0) > 1) soakRss.takeFinal();
+      delete soakRss.takeFinal;
+    }
+    if (RATE) r.rateQps = RATE;
     if (interrupted) break;
     if (def.onePass && r.sent !== null && r.sent >= data.files[def.file].lines) {
       r.note = 'query file exhausted before the time limit';
@@ -798,6 +902,72 @@ async function measure(row, serverLabel, server, data) {
   const row$ = { mix: row, server: serverLabel, ...chosen };
   if (runs.length > 1) row$.runsQps = runs.map((r) => r.qps);
   results.push(row$);
+}
+
+/** --soak verdict from the mixed row and the RSS samples; prints its lines, returns the JSON part. */
+function soakReport() {
+  const rule = `PASS when no query is lost and sinkd's RSS grows by less than ${SOAK_MAX_GROWTH_PCT}% over the second half of the run (least-squares line through the samples from ${SECONDS / 2} s on: slope x that half's length, relative to the line's value at its start); else FAIL`;
+  const r = results.find((x) => x.mix === 'mixed');
+  const samples = soakRss?.samples ?? [];
+  const out = { rateQps: RATE, seconds: SECONDS, sampleEveryS: SOAK_SAMPLE_S, rule, verdict: 'FAIL', reasons: [] };
+  out.lost = r?.lost ?? null;
+  out.sent = r?.sent ?? null;
+  out.completed = r?.completed ?? null;
+  out.qps = r?.qps ?? null;
+  out.rss = {
+    processes: (soakRss?.procs ?? []).map((p) => `${p.comm}[${p.pid}]`),
+    beforeWarmupKb: soakRss?.atStartKb ?? null,
+    afterWarmupKb: samples[0]?.kb ?? null,
+    minKb: samples.length ? Math.min(...samples.map((x) => x.kb)) : null,
+    maxKb: samples.length ? Math.max(...samples.map((x) => x.kb)) : null,
+    lastKb: samples.at(-1)?.kb ?? null,
+    secondHalf: null,
+    series: samples,
+  };
+  const half = samples.filter((x) => x.t >= SECONDS / 2);
+  const fit = linearFit(half);
+  if (fit && half.length >= 3) {
+    const from = half[0].t;
+    const to = half.at(-1).t;
+    const base = fit.at(from);
+    out.rss.secondHalf = {
+      fromS: from,
+      toS: to,
+      samples: half.length,
+      slopeKbPerMin: Math.round(fit.slope * 60 * 10) / 10,
+      growthKb: Math.round(fit.slope * (to - from)),
+      growthPct: Math.round(((fit.slope * (to - from)) / base) * 100 * 100) / 100,
+    };
+  }
+  if (!r || r.error) out.reasons.push(`no measurement${r?.error ? `: ${r.error}` : ''}`);
+  else if (out.lost !== 0) out.reasons.push(`${fmt(out.lost)} queries lost`);
+  if (!out.rss.secondHalf) out.reasons.push(`too few RSS samples in the second half (${half.length})`);
+  else if (!(out.rss.secondHalf.growthPct < SOAK_MAX_GROWTH_PCT)) out.reasons.push(`RSS grew ${out.rss.secondHalf.growthPct}% over the second half`);
+  if (interrupted) out.reasons.push('interrupted');
+  if (out.reasons.length === 0) out.verdict = 'PASS';
+  // the rate is a set-up check, not part of the verdict: a server that cannot keep up at this
+  // rate shows it as lost queries or as a lower qps
+  if (r && !r.error && RATE && r.qps < RATE * 0.95) {
+    out.rateNote = `dnsperf reached ${fmt(r.qps)} qps, below the fixed rate of ${fmt(RATE)}: the server (or the machine) did not keep up`;
+  }
+
+  const mb = (kb) => (kb === null || kb === undefined ? '-' : `${fmt(kb / 1024, 1)} MB`);
+  const sh = out.rss.secondHalf;
+  console.log(`soak: mixed at a fixed ${fmt(RATE)} qps for ${SECONDS} s, sinkd RSS (${out.rss.processes.join(', ') || '?'}) sampled every ${SOAK_SAMPLE_S} s (${samples.length} samples)`);
+  console.log(`  RSS: ${mb(out.rss.beforeWarmupKb)} before warm-up, ${mb(out.rss.afterWarmupKb)} at end of warm-up; min ${mb(out.rss.minKb)}, max ${mb(out.rss.maxKb)}, last ${mb(out.rss.lastKb)}`);
+  console.log(sh
+    ? `  second half (${sh.fromS}-${sh.toS} s, ${sh.samples} samples): slope ${fmt(sh.slopeKbPerMin, 1)} KB/min, growth ${fmt(sh.growthKb)} KB = ${sh.growthPct}%`
+    : `  second half: too few samples for a fit`);
+  console.log(`  queries: ${fmt(out.sent)} sent, ${fmt(out.completed)} completed, ${fmt(out.lost)} lost; ${fmt(out.qps)} qps`);
+  if (out.rateNote) console.log(`  warning: ${out.rateNote}`);
+  // series, one line per minute of samples
+  const perLine = Math.max(1, Math.round(60 / SOAK_SAMPLE_S));
+  for (let i = 0; i < samples.length; i += perLine) {
+    console.log(`  rss MB t=${String(samples[i].t).padStart(5)}s: ${samples.slice(i, i + perLine).map((x) => (x.kb / 1024).toFixed(1)).join(' ')}`);
+  }
+  console.log(`  rule: ${rule}`);
+  console.log(`soak verdict: ${out.verdict}${out.reasons.length ? ` (${out.reasons.join('; ')})` : ''}`);
+  return out;
 }
 
 function fmt(n, digits = 0) {
@@ -980,7 +1150,7 @@ async function main() {
   }
 
   // report
-  console.log(`sinkd bench: ${SECONDS} s per mix${REPEAT > 1 ? ` (median of ${REPEAT} runs)` : ''}; dnsperf -c ${CLIENTS} -q ${OUTSTANDING} -T ${THREADS} -t ${TIMEOUT} on CPU ${CAN_PIN ? LOAD_CPU : 'any'}, server under test on CPU ${CAN_PIN ? SERVER_CPU : 'any'}; ${os.cpus()[0]?.model ?? 'cpu?'} x${CPU_COUNT}, Node ${process.version}`);
+  console.log(`sinkd bench${SOAK ? ' (soak)' : ''}: ${SECONDS} s per mix${REPEAT > 1 ? ` (median of ${REPEAT} runs)` : ''}; dnsperf -c ${CLIENTS} -q ${OUTSTANDING} -T ${THREADS} -t ${TIMEOUT}${RATE ? ` -Q ${RATE}` : ''} on CPU ${CAN_PIN ? LOAD_CPU : 'any'}, server under test on CPU ${CAN_PIN ? SERVER_CPU : 'any'}; ${os.cpus()[0]?.model ?? 'cpu?'} x${CPU_COUNT}, Node ${process.version}`);
   printTable();
   for (const [who, c] of Object.entries(checks)) {
     const bad = Object.entries(c).filter(([, v]) => !String(v).startsWith('ok'));
@@ -988,6 +1158,7 @@ async function main() {
   }
   if (interrupted) notes.push('interrupted: the rows above are all that was measured');
   for (const n of notes) console.log(`note: ${n}`);
+  const soak = SOAK ? soakReport() : undefined;
   const summary = {
     bench: 'sinkd',
     date: new Date().toISOString(),
@@ -998,12 +1169,13 @@ async function main() {
     pinned: CAN_PIN ? { server: SERVER_CPU, load: LOAD_CPU } : null,
     secondsPerMix: SECONDS,
     repeat: REPEAT,
-    dnsperf: { clients: CLIENTS, outstanding: OUTSTANDING, threads: THREADS, timeoutS: TIMEOUT },
+    dnsperf: { clients: CLIENTS, outstanding: OUTSTANDING, threads: THREADS, timeoutS: TIMEOUT, maxQps: RATE },
     data: data.counts,
     mode: TARGET ? `target ${opts.target}` : selfTest ? 'self-test' : 'sinkd',
     checks,
     notes,
     results,
+    soak,
   };
   try {
     const outDir = path.join(HERE, 'out');
@@ -1016,6 +1188,7 @@ async function main() {
   console.log(JSON.stringify(summary));
   if (interrupted) return 130;
   const failed = results.filter((r) => r.error).length;
+  if (soak && soak.verdict !== 'PASS') return 1;
   return failed > 0 || notes.some((n) => n.includes('not measured')) ? 1 : 0;
 }
 
