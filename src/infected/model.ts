@@ -78,6 +78,12 @@ export interface ReportClient {
   readonly hostname?: string;
   /** Present when the client sent ECS: it is a resolver, the subnets are behind it. */
   readonly subnets?: readonly string[];
+  /**
+   * Seized zones (config `zones`) whose listed hosts this client asked for: sinkd answered it as
+   * the zone's authority, so the client is almost always a recursive resolver and the infected
+   * hosts are behind it (its ECS subnets, when it sent them, say where).
+   */
+  readonly seizedZones?: readonly string[];
   /** Activity per minute for the timeline: [ISO minute, hits]. */
   readonly timeline: readonly (readonly [string, number])[];
 }

@@ -20,7 +20,7 @@ export interface ReportInputs {
   readonly leaseProblems: readonly string[];
 }
 
-export async function produceReport(config: Pick<SinkdConfig, 'infected'>, store: HitStore, query: ReportQuery, now = Date.now()): Promise<ReportInputs> {
+export async function produceReport(config: Pick<SinkdConfig, 'infected'> & Partial<Pick<SinkdConfig, 'zones'>>, store: HitStore, query: ReportQuery, now = Date.now()): Promise<ReportInputs> {
   const indexes: LeaseIndex[] = [];
   const leaseProblems: string[] = [];
   for (const l of config.infected.leases) {
@@ -46,6 +46,7 @@ export async function produceReport(config: Pick<SinkdConfig, 'infected'>, store
     ...(query.client !== undefined ? { client: query.client } : {}),
     ...(identify ? { identify } : {}),
     droppedHits: await store.dropped(),
+    seizedZones: (config.zones ?? []).map((z) => z.name),
   });
   return { report, leaseProblems };
 }

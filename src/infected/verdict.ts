@@ -191,6 +191,18 @@ export interface BuildReportOptions {
   readonly identify?: (ip: string, atMs: number) => ClientIdentity | undefined;
   /** Hits the recorders dropped, when known; copied into the summary. */
   readonly droppedHits?: number;
+  /** Seized zone apexes (lowercase, no trailing dot): names under them were asked of sinkd as their authority. */
+  readonly seizedZones?: readonly string[];
+}
+
+/** The seized zones a client's names fall in; undefined when none (the usual LAN client). */
+function zonesAsked(names: readonly { readonly name: string }[], zones: readonly string[]): string[] | undefined {
+  let out: string[] | undefined;
+  for (const z of zones) {
+    const suffix = `.${z}`;
+    if (names.some((n) => n.name === z || n.name.endsWith(suffix))) (out ??= []).push(z);
+  }
+  return out;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -326,6 +338,10 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
     if (who?.mac !== undefined) rc.mac = who.mac;
     if (who?.hostname !== undefined) rc.hostname = who.hostname;
     if (record.subnets.length > 0) rc.subnets = record.subnets;
+    if (opts.seizedZones !== undefined && opts.seizedZones.length > 0) {
+      const zones = zonesAsked(record.names, opts.seizedZones);
+      if (zones !== undefined) rc.seizedZones = zones;
+    }
     rc.timeline = timelineOf(record.minutes, w.from);
 
     const k = kept.length;

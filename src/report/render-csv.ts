@@ -34,6 +34,7 @@ export const CSV_COLUMNS = [
   'families',
   'names',
   'subnets',
+  'seized_zones',
   'ack_note',
 ] as const;
 
@@ -63,6 +64,7 @@ function row(c: ReportClient): string[] {
     c.families.join('; '),
     c.names.map((n) => `${n.name} (${n.hits})`).join('; '),
     (c.subnets ?? []).join('; '),
+    (c.seizedZones ?? []).join('; '),
   ].map((v) => printable(v));
   // The note is a responder's own text: its line breaks stay (inside a quoted field).
   fields.push(printable(c.ack?.note ?? '', { keepLineBreaks: true }));

@@ -192,7 +192,11 @@ function badges(c: ReportClient): Html {
 function identity(c: ReportClient): Html {
   const who = [c.hostname, c.mac].filter((x): x is string => x !== undefined && x !== '');
   return html`${who.length > 0 ? html`<span class="sub">${who.join(' · ')}</span>` : ''}${
-    c.subnets !== undefined && c.subnets.length > 0 ? html`<span class="sub">resolver for ${c.subnets.join(', ')}</span>` : ''
+    c.subnets !== undefined && c.subnets.length > 0
+      ? html`<span class="sub">resolver for ${c.subnets.join(', ')}</span>`
+      : c.seizedZones !== undefined
+        ? html`<span class="sub">resolver (asked the seized ${c.seizedZones.join(', ')})</span>`
+        : ''
   }`;
 }
 
@@ -225,6 +229,7 @@ function clientDetail(report: Report, c: ReportClient, i: number, axis: ReturnTy
 <dt>Hits</dt><dd>${c.hits} in ${c.distinctMinutes} distinct minute${c.distinctMinutes === 1 ? '' : 's'}</dd>
 <dt>Seen</dt><dd><time datetime="${c.firstSeen}">${localDateTime(c.firstSeen, opts)}</time> to <time datetime="${c.lastSeen}">${localDateTime(c.lastSeen, opts)}</time></dd>
 ${who.length > 0 ? html`<dt>Identity</dt><dd>${who.map((w, k) => (k === 0 ? w : html`, ${w}`))} (DHCP lease)</dd>` : ''}
+${c.seizedZones !== undefined ? html`<dt>Seized zones asked</dt><dd>${c.seizedZones.map((z, k) => html`${k > 0 ? ', ' : ''}<span class="mono">${z}</span>`)} (sinkd answered as their authority: this client is a recursive resolver; the infected hosts are among its users${c.subnets !== undefined && c.subnets.length > 0 ? ', in the subnets below' : ''})</dd>` : ''}
 ${c.subnets !== undefined && c.subnets.length > 0 ? html`<dt>Resolver for</dt><dd>${c.subnets.map((s, k) => html`${k > 0 ? ', ' : ''}<span class="mono">${s}</span>`)} (EDNS Client Subnet: the infected hosts are behind this resolver)</dd>` : ''}
 <dt>Families</dt><dd>${c.families.length > 0 ? c.families.join(', ') : 'unknown'}</dd>
 ${c.ack !== undefined ? html`<dt>Handled</dt><dd>${c.handled ? 'marked handled' : 'marked handled, but seen again since'} <time datetime="${c.ack.at}">${localDateTime(c.ack.at, opts)}</time>${c.ack.note ? html`: <q class="note">${multiline(c.ack.note)}</q>` : ''}</dd>` : ''}

@@ -31,6 +31,7 @@ function clientJson(c: ReportClient): Json {
     hostname: c.hostname,
     mac: c.mac,
     subnets: c.subnets,
+    seizedZones: c.seizedZones,
     // Already [ISO minute, hits] pairs (shared between clients by the report builder): printed as they are.
     timeline: c.timeline as readonly (readonly [string, number])[],
   };

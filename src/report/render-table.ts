@@ -67,6 +67,7 @@ export function clientCell(c: ReportClient): string {
   let cell = printable(c.client);
   if (ident.length > 0) cell += ` (${ident.join(', ')})`;
   if (c.subnets !== undefined && c.subnets.length > 0) cell += ` resolver for ${c.subnets.map((x) => printable(x)).join(', ')}`;
+  else if (c.seizedZones !== undefined) cell += ' (resolver)';
   return cell;
 }
 

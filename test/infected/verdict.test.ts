@@ -265,3 +265,16 @@ describe('buildReport', () => {
     expect(buildReport([], { rule, since: null, now }).summary).toEqual({ clients: 0, likelyInfected: 0, singleContact: 0, handled: 0, hits: 0 });
   });
 });
+
+describe('buildReport in seized-zone mode', () => {
+  it('marks a client whose listed names lie in a seized zone as a resolver asking that zone, and only those', () => {
+    const now = T0 + 200 * MIN;
+    const viaZone = record('203.0.113.53', [[0, 2]], [{ name: 'x.evil.no-ip.biz', hits: 2 }], { subnets: ['198.51.100.0/24'] });
+    const lan = record('192.168.1.23', [[0, 1]], [{ name: 'evil.hopto.org', hits: 1 }]);
+    const report = buildReport([viaZone, lan], { rule: DEFAULT_VERDICT_RULE, since: null, now, seizedZones: ['no-ip.biz', 'no-ip.info'] });
+    const by = new Map(report.clients.map((c) => [c.client, c]));
+    expect(by.get('203.0.113.53')!.seizedZones).toEqual(['no-ip.biz']);
+    expect(by.get('203.0.113.53')!.subnets).toEqual(['198.51.100.0/24']);
+    expect(by.get('192.168.1.23')!.seizedZones).toBeUndefined();
+  });
+});

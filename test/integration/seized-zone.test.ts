@@ -14,6 +14,7 @@ import { buildQuery, queryTcpMany, sendUdpRaw } from '../helpers/dns-client.js';
 import { FakeUpstream } from '../helpers/fake-upstream.js';
 import { nsdSkipReason, startNsd, type NsdServer } from '../helpers/nsd.js';
 import { startSinkd, type TestSinkd } from '../helpers/sinkd.js';
+import { produceReport } from '../../src/infected/report-source.js';
 import { generateZone, hostName, type GeneratedZone, type QueryType, type ZoneQuery } from '../helpers/zone-file.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -597,6 +598,14 @@ describe.skipIf(SKIP !== null)(`seized zone ${ORIGIN} in front of nsd${SKIP ? ` 
       const parent = await mustAsk(sinkd.port, hostName(20, ORIGIN), 'A');
       expect(parent.answer.map((r) => r.data)).toEqual(['10.77.0.20', '10.78.0.20']);
       expect(up.count()).toBe(0);
+    });
+
+    it('records those hits, and the report shows the asker as a resolver of the seized zone', async () => {
+      await sinkd.server.recorder!.flush();
+      const { report } = await produceReport(sinkd.server.config, sinkd.server.hitStore!, { since: null, client: '127.0.0.1' });
+      expect(report.clients).toHaveLength(1);
+      expect(report.clients[0]!.seizedZones).toEqual([ORIGIN]);
+      expect(report.clients[0]!.names.map((n) => n.name)).toContain(LISTED_HOSTS[0]);
     });
 
     it('answers other types of a listed host NODATA with the zone\'s SOA from the config, and adds EDE 15 with EDNS', async () => {

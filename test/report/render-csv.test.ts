@@ -55,10 +55,10 @@ describe('renderCsv', () => {
   it('is RFC 4180: a header row, one record per client in report order, CRLF after each, same field count', () => {
     expect(records[0]).toEqual([
       'client', 'hostname', 'mac', 'verdict', 'handled', 'hits', 'distinct_minutes',
-      'first_seen', 'last_seen', 'families', 'names', 'subnets', 'ack_note',
+      'first_seen', 'last_seen', 'families', 'names', 'subnets', 'seized_zones', 'ack_note',
     ]);
     expect(records.slice(1).map((r) => r[0])).toEqual(['10.0.0.53', '192.168.1.23', '2001:db8::7', '192.168.1.9', '::1']);
-    for (const r of records) expect(r).toHaveLength(13);
+    for (const r of records) expect(r).toHaveLength(14);
     expect(text.endsWith('\r\n')).toBe(true);
     expect(text.replaceAll('\r\n', '').includes('\r')).toBe(false);
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
@@ -78,6 +78,7 @@ describe('renderCsv', () => {
       families: 'Bladabindi; Jenxcus',
       names: 'evil.no-ip.biz (45); c2.hopto.org (1)',
       subnets: '',
+      seized_zones: '',
       ack_note: '',
     });
     expect(byClient.get('10.0.0.53')).toMatchObject({ subnets: '10.0.0.0/24; 10.0.1.0/24', hostname: '', mac: '' });
