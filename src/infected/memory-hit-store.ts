@@ -51,7 +51,7 @@ export class MemoryHitStore implements HitStore {
     for (const b of foldBatch(hits).values()) {
       let c = this.clientsByIp.get(b.client);
       if (c === undefined) {
-        c = { client: b.client, firstSeen: b.first, lastSeen: b.last, hits: 0, names: {}, families: {}, minutes: {}, subnets: [] };
+        c = { client: b.client, firstSeen: b.first, lastSeen: b.last, hits: 0, names: dict(), families: dict(), minutes: dict(), subnets: [] };
         this.clientsByIp.set(b.client, c);
       }
       c.firstSeen = Math.min(c.firstSeen, b.first);
@@ -147,7 +147,9 @@ export class MemoryHitStore implements HitStore {
     }
     const state = JSON.parse(text) as SavedState;
     this.droppedCount = state.dropped ?? 0;
-    for (const c of state.clients ?? []) this.clientsByIp.set(c.client, c);
+    for (const c of state.clients ?? []) {
+      this.clientsByIp.set(c.client, { ...c, names: dict(c.names), families: dict(c.families), minutes: dict(c.minutes) });
+    }
   }
 }
 
@@ -184,4 +186,14 @@ function toRecord(c: MutableClient, since: number | null, ack: { at: number; not
     ...(ack ? { ack } : {}),
   };
   return rec;
+}
+
+/**
+ * A prototype-free map object: query names are whatever a client asked, and a name such as
+ * "__proto__" or "constructor" must be a key like any other, never Object.prototype's.
+ */
+function dict<V>(from?: Record<string, V>): Record<string, V> {
+  const out = Object.create(null) as Record<string, V>;
+  if (from) for (const k of Object.keys(from)) out[k] = from[k]!;
+  return out;
 }
