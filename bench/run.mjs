@@ -62,6 +62,8 @@ const USAGE = `usage: node bench/run.mjs [options]        (or: npm run bench -- 
   --server-cpu N     CPU for the server under test (default 0)
   --load-cpu N       CPU for dnsperf and nsd (default 1)
   --nsd-port N       fixed port for nsd (default: a free one)
+  --workers N        sinkd worker processes (default 1); with N > 1 sinkd is not pinned and
+                     shares the cores with dnsperf and nsd
   --extra-list FILE  one more blocklist file for sinkd to load (e.g. 1,000,000 names from
                      bench/make-names.mjs), to show the rates do not depend on list size
   --workdir DIR      where to write data (default: a new dir under ${os.tmpdir()})
@@ -102,6 +104,7 @@ try {
       'nsd-port': { type: 'string' },
       workdir: { type: 'string' },
       'extra-list': { type: 'string' },
+      workers: { type: 'string', default: '1' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -142,6 +145,9 @@ const TIMEOUT = intOpt('timeout', 1, 30);
 const HOSTS_PER_ZONE = intOpt('hosts', 50, 100000);
 const BLOCKED_COUNT = intOpt('blocked', 10, HOSTS_PER_ZONE * 3 - 10);
 const SERVER_CPU = intOpt('server-cpu', 0, 1023);
+// sinkd serve --workers N; with N > 1 the server is not pinned (its workers need every core,
+// which they then share with dnsperf and nsd: the figures say so).
+const WORKERS = intOpt('workers', 1, 64);
 const LOAD_CPU = intOpt('load-cpu', 0, 1023);
 const NSD_FIXED_PORT = opts['nsd-port'] ? intOpt('nsd-port', 1, 65535) : null;
 if (opts.target && opts['self-test']) die('--target and --self-test exclude each other');
@@ -701,7 +707,8 @@ async function startSinkd(dir, nsdPort, blocklist, level, cpu, probeName, extraY
   // /dev/null (the cost of producing the line is what we want to see, not a disk).
   let outFd = 'ignore';
   if (level !== 'info') outFd = fs.openSync(path.join(dir, `sinkd-${tag}.stdout`), 'w');
-  const [cmd, args] = pinned(cpu, process.execPath, [SINKD_MAIN, 'serve', '--config', cfgFile]);
+  const serve = [SINKD_MAIN, 'serve', '--config', cfgFile, '--workers', String(WORKERS)];
+  const [cmd, args] = WORKERS > 1 ? [process.execPath, serve] : pinned(cpu, process.execPath, serve);
   const rec = startProcess(cmd, args, { cwd: dir, stdout: outFd, stderr: errFd, name: `sinkd(${level})` });
   fs.closeSync(errFd);
   if (typeof outFd === 'number') fs.closeSync(outFd);
@@ -1150,7 +1157,7 @@ async function main() {
   }
 
   // report
-  console.log(`sinkd bench${SOAK ? ' (soak)' : ''}: ${SECONDS} s per mix${REPEAT > 1 ? ` (median of ${REPEAT} runs)` : ''}; dnsperf -c ${CLIENTS} -q ${OUTSTANDING} -T ${THREADS} -t ${TIMEOUT}${RATE ? ` -Q ${RATE}` : ''} on CPU ${CAN_PIN ? LOAD_CPU : 'any'}, server under test on CPU ${CAN_PIN ? SERVER_CPU : 'any'}; ${os.cpus()[0]?.model ?? 'cpu?'} x${CPU_COUNT}, Node ${process.version}`);
+  console.log(`sinkd bench${SOAK ? ' (soak)' : ''}: ${SECONDS} s per mix${REPEAT > 1 ? ` (median of ${REPEAT} runs)` : ''}; dnsperf -c ${CLIENTS} -q ${OUTSTANDING} -T ${THREADS} -t ${TIMEOUT}${RATE ? ` -Q ${RATE}` : ''} on CPU ${CAN_PIN ? LOAD_CPU : 'any'}, server under test on CPU ${CAN_PIN && WORKERS === 1 ? SERVER_CPU : 'any'}${WORKERS > 1 ? ` (${WORKERS} workers)` : ''}; ${os.cpus()[0]?.model ?? 'cpu?'} x${CPU_COUNT}, Node ${process.version}`);
   printTable();
   for (const [who, c] of Object.entries(checks)) {
     const bad = Object.entries(c).filter(([, v]) => !String(v).startsWith('ok'));
@@ -1168,6 +1175,7 @@ async function main() {
     loadavgAtStart: LOADAVG_AT_START,
     pinned: CAN_PIN ? { server: SERVER_CPU, load: LOAD_CPU } : null,
     secondsPerMix: SECONDS,
+    workers: WORKERS,
     repeat: REPEAT,
     dnsperf: { clients: CLIENTS, outstanding: OUTSTANDING, threads: THREADS, timeoutS: TIMEOUT, maxQps: RATE },
     data: data.counts,

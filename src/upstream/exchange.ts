@@ -47,8 +47,10 @@ export function exchangeUdp(server: Endpoint, query: Buffer, questionEnd: number
       }
       finish(null, msg);
     });
-    // bind(0): the kernel picks a random ephemeral port for every query (RFC 5452 source port randomisation).
-    socket.bind(0, () => socket.send(query, server.port, server.host));
+    // Port 0: the kernel picks a random ephemeral port for every query (RFC 5452 source port
+    // randomisation). exclusive: in a --workers worker, a shared (non-exclusive) bind would be
+    // routed through the cluster primary, a round trip per query; this socket is ours alone.
+    socket.bind({ port: 0, exclusive: true }, () => socket.send(query, server.port, server.host));
   });
 }
 
