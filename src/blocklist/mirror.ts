@@ -77,7 +77,15 @@ export class BlocklistMirror {
     return this.version >= version;
   }
 
-  private async reload(): Promise<void> {
+  /**
+   * Loads the store's list afresh even if it went back in version (after the lost data was put
+   * back: the server re-imports its config lists, then calls this).
+   */
+  async resync(): Promise<void> {
+    await this.reload(true);
+  }
+
+  private async reload(acceptRegression = false): Promise<void> {
     const t0 = Date.now();
     const snap = await this.store.snapshot();
     const next = new DomainMatcher();
@@ -94,10 +102,18 @@ export class BlocklistMirror {
       }
     }
     const previous = this.version;
+    if (version < previous && !acceptRegression) {
+      // The store lost data (a Redis restarted empty). Swapping in what it holds now would stop
+      // sinkholing everything that was lost until someone puts it back; so keep serving the list
+      // we have, follow the store from its new version (changes apply on top), and let the
+      // server re-import its lists and then resync().
+      this.version = version;
+      this.events.regressed(previous, version);
+      return;
+    }
     this.current = next;
     this.version = version;
     this.events.loaded(version, next.size, Date.now() - t0);
-    if (version < previous) this.events.regressed(previous, version);
   }
 
   private async follow(): Promise<void> {

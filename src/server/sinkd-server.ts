@@ -114,8 +114,9 @@ export class SinkdServer {
         log.info({ event: 'blocklist-loaded', version, rules, ms, store: store.description }, `blocklist loaded: ${rules} rules, version ${version} (${ms} ms)`),
       regressed: (from, to) => {
         // The store lost data (a Redis restarted without persistence): put the config's lists back.
-        log.warn({ event: 'store-regressed', from, to }, `blocklist store went back from version ${from} to ${to}; re-importing the config lists`);
-        void this.reloadLists();
+        log.warn({ event: 'store-regressed', from, to }, `blocklist store went back from version ${from} to ${to}; serving the list loaded before, re-importing the config lists`);
+        // Meanwhile the mirror keeps serving the list it had; once the lists are back, load afresh.
+        void this.reloadLists().then(() => this.mirror.resync().catch(() => {}));
       },
     });
     const config = currentConfig;
