@@ -2,6 +2,10 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { DEFAULT_RECURSION_ALLOW } from '../net/cidr.js';
+import { RRL_DEFAULTS } from '../rrl/options.js';
+
+/** Every RRL default but the log interval, which is not a config key. */
+const { logIntervalMs: _logInterval, ...RRL_CONFIG_DEFAULTS } = RRL_DEFAULTS;
 
 /**
  * The package's root. This module sits at src/config/ (tests) or dist/config/ (built),
@@ -49,19 +53,8 @@ export const DEFAULT_SETTINGS = deepFreeze({
   },
   admin: { listen: '' },
   zones: [],
-  rrl: {
-    enabled: true,
-    responsesPerSecond: 10,
-    nxdomainsPerSecond: 10,
-    errorsPerSecond: 10,
-    window: 15,
-    slip: 2,
-    ipv4PrefixLength: 24,
-    ipv6PrefixLength: 56,
-    maxTableSize: 100_000,
-    logOnly: false,
-    exempt: [],
-  },
+  // The limiter's own defaults (src/rrl/options.ts says why each), on for seized zones.
+  rrl: { enabled: true, ...RRL_CONFIG_DEFAULTS, exempt: [] },
 });
 
 export function deepFreeze<T>(value: T): T {

@@ -19,6 +19,17 @@ function replyFlags(queryFlags: number, rcode: number, f: ReplyFlags): number {
   return flags;
 }
 
+/** One class IN record whose owner is a compression pointer to `ownerOffset`; returns the offset past it. */
+function writeRecord(out: Buffer, off: number, ownerOffset: number, type: number, ttl: number, rdata: Buffer): number {
+  out.writeUInt16BE(0xc000 | ownerOffset, off);
+  out.writeUInt16BE(type, off + 2);
+  out.writeUInt16BE(QClass.IN, off + 4);
+  out.writeUInt32BE(ttl, off + 6);
+  out.writeUInt16BE(rdata.length, off + 10);
+  rdata.copy(out, off + 12);
+  return off + 12 + rdata.length;
+}
+
 function writeHeader(out: Buffer, id: number, flags: number, qd: number, an: number, ns: number, ar: number): void {
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(flags, 2);
@@ -94,24 +105,9 @@ export function sinkholeReply(
   writeHeader(out, query.readUInt16BE(0), replyFlags(query.readUInt16BE(2), rcode, flags), 1, addrs.length, withSoa ? 1 : 0, opt ? 1 : 0);
   query.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
   let off = questionEnd;
-  for (const a of addrs) {
-    out.writeUInt16BE(0xc000 | HEADER_SIZE, off); // owner: pointer to the question name
-    out.writeUInt16BE(a.length === 4 ? QType.A : QType.AAAA, off + 2);
-    out.writeUInt16BE(QClass.IN, off + 4);
-    out.writeUInt32BE(spec.ttl, off + 6);
-    out.writeUInt16BE(a.length, off + 10);
-    a.copy(out, off + 12);
-    off += 12 + a.length;
-  }
-  if (withSoa) {
-    out.writeUInt16BE(0xc000 | zoneOffset, off);
-    out.writeUInt16BE(QType.SOA, off + 2);
-    out.writeUInt16BE(QClass.IN, off + 4);
-    out.writeUInt32BE(spec.ttl, off + 6);
-    out.writeUInt16BE(spec.soaRdata.length, off + 10);
-    spec.soaRdata.copy(out, off + 12);
-    off += 12 + spec.soaRdata.length;
-  }
+  // Owners: a pointer to the question name; the SOA's to the rule's spot inside it.
+  for (const a of addrs) off = writeRecord(out, off, HEADER_SIZE, a.length === 4 ? QType.A : QType.AAAA, spec.ttl, a);
+  if (withSoa) off = writeRecord(out, off, zoneOffset, QType.SOA, spec.ttl, spec.soaRdata);
   if (opt) writeOpt(out, off, opt);
   return out;
 }
@@ -171,15 +167,8 @@ export function recordsReply(
   writeHeader(out, query.readUInt16BE(0), replyFlags(query.readUInt16BE(2), Rcode.NOERROR, flags), 1, answers.length, authority.length, opt ? 1 : 0);
   query.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
   let off = questionEnd;
-  for (const r of [...answers, ...authority]) {
-    out.writeUInt16BE(0xc000 | HEADER_SIZE, off);
-    out.writeUInt16BE(r.type, off + 2);
-    out.writeUInt16BE(QClass.IN, off + 4);
-    out.writeUInt32BE(r.ttl, off + 6);
-    out.writeUInt16BE(r.rdata.length, off + 10);
-    r.rdata.copy(out, off + 12);
-    off += 12 + r.rdata.length;
-  }
+  for (const r of answers) off = writeRecord(out, off, HEADER_SIZE, r.type, r.ttl, r.rdata);
+  for (const r of authority) off = writeRecord(out, off, HEADER_SIZE, r.type, r.ttl, r.rdata);
   if (opt) writeOpt(out, off, opt);
   return out;
 }
