@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { readResolvConf } from '../net/resolv-conf.js';
-import { DEFAULT_SETTINGS, DEFAULTS_BASE_DIR, deepFreeze } from './defaults.js';
+import { deepFreeze } from './defaults.js';
 import { ConfigError, formatKeyPath } from './errors.js';
 import { configSchema } from './schema.js';
 import type { SinkdConfig } from './types.js';
@@ -61,10 +61,8 @@ interface Layer {
  */
 export function loadConfig(overrides: CliOverrides, opts: LoadOptions = {}): SinkdConfig {
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const defaults: Layer = {
-    values: withAbsoluteListPaths(DEFAULT_SETTINGS, DEFAULTS_BASE_DIR),
-    describe: (path) => `built-in defaults: ${formatKeyPath(path)}`,
-  };
+  // The defaults are the schema's own: whatever the file and flags leave out.
+  const defaults: Layer = { values: {}, describe: (path) => `built-in defaults: ${formatKeyPath(path)}` };
   const fileLayer = readConfigLayer(overrides.config, cwd);
   const flags = flagLayer(overrides, cwd);
 

@@ -1,10 +1,12 @@
-// Owns what a valid configuration is: types, ranges and cross-field rules, with messages written for the admin.
-import { basename, extname } from 'node:path';
+// Owns what a valid configuration is: every key once, with its type, range, default and cross-field
+// rules, and messages written for the admin. The types in types.ts are derived from it.
+import { basename, extname, join } from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseEndpoint } from '../net/address.js';
-import { parseCidr } from '../net/cidr.js';
-import type { SinkdConfig } from './types.js';
+import { DEFAULT_RECURSION_ALLOW, parseCidr } from '../net/cidr.js';
+import { RRL_DEFAULTS } from '../rrl/options.js';
+import { PACKAGE_ROOT } from './defaults.js';
 
 const DNS_PORT = 53;
 const DAY = 86_400;
@@ -150,20 +152,21 @@ const zone = strict({
   ttl: int(0, WEEK).default(3600),
 });
 
-/** Response rate limiting for the seized zones' answers (src/rrl/options.ts explains each default). */
+/** Response rate limiting for the seized zones' answers; the defaults and their reasons are the limiter's own (src/rrl/options.ts). */
 const rrl = strict({
-  enabled: z.boolean({ error: 'must be true or false' }),
-  responsesPerSecond: int(0, 1_000_000),
-  nxdomainsPerSecond: int(0, 1_000_000),
-  errorsPerSecond: int(0, 1_000_000),
-  window: int(1, 3600),
-  slip: int(0, 10),
-  ipv4PrefixLength: int(0, 32),
-  ipv6PrefixLength: int(0, 128),
-  maxTableSize: int(1, 100_000_000),
-  logOnly: z.boolean({ error: 'must be true or false' }),
-  exempt: list(cidr, 'CIDR prefixes'),
-});
+  // On for seized zones (it does nothing without them).
+  enabled: z.boolean({ error: 'must be true or false' }).prefault(true),
+  responsesPerSecond: int(0, 1_000_000).prefault(RRL_DEFAULTS.responsesPerSecond),
+  nxdomainsPerSecond: int(0, 1_000_000).prefault(RRL_DEFAULTS.nxdomainsPerSecond),
+  errorsPerSecond: int(0, 1_000_000).prefault(RRL_DEFAULTS.errorsPerSecond),
+  window: int(1, 3600).prefault(RRL_DEFAULTS.window),
+  slip: int(0, 10).prefault(RRL_DEFAULTS.slip),
+  ipv4PrefixLength: int(0, 32).prefault(RRL_DEFAULTS.ipv4PrefixLength),
+  ipv6PrefixLength: int(0, 128).prefault(RRL_DEFAULTS.ipv6PrefixLength),
+  maxTableSize: int(1, 100_000_000).prefault(RRL_DEFAULTS.maxTableSize),
+  logOnly: z.boolean({ error: 'must be true or false' }).prefault(RRL_DEFAULTS.logOnly),
+  exempt: list(cidr, 'CIDR prefixes').prefault([]),
+}).prefault({});
 
 /** redis://[user:pass@]host:port[/db] or rediss:// (TLS); empty means the embedded store. */
 const redisUrl = z.string({ error: 'must be a redis:// or rediss:// URL, or "" for the embedded store' }).refine((s) => {
@@ -182,8 +185,11 @@ const redisNode = z
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$/, 'must be HOST:PORT, e.g. 10.0.0.5:26379 or [fd00::5]:7000');
 
 /**
- * The complete configuration, after defaults, file and flags are merged: every key is
- * required here because the built-in defaults always supply it.
+ * The complete configuration: every key, its type and range, and its default, written once.
+ * The config file and the flags are merged and parsed here; whatever they leave out takes the
+ * default (`prefault`: the default goes through the same parsing as a written value). The types
+ * the rest of sinkd sees are derived from this (types.ts); config/sinkd.yaml documents the same
+ * defaults (a test checks they agree).
  */
 export const configSchema = strict({
   listen: list(endpoint, 'addresses')
@@ -196,71 +202,80 @@ export const configSchema = strict({
         if (first === undefined) seen.set(key, i);
         else ctx.addIssue({ code: 'custom', path: [i], message: `same address as listen[${first}]` });
       });
-    }),
+    })
+    // Loopback and an unprivileged port, so a first run needs no root.
+    .prefault(['127.0.0.1:5353']),
   // Worker processes serving DNS: a number, or "auto" for one per CPU core.
-  workers: z.union([z.literal('auto'), int(1, 256)], { error: 'must be "auto" or a whole number from 1 to 256' }),
-  upstreams: list(endpoint, 'addresses'),
+  workers: z.union([z.literal('auto'), int(1, 256)], { error: 'must be "auto" or a whole number from 1 to 256' }).prefault(1),
+  // [] = the nameservers of /etc/resolv.conf (see load.ts).
+  upstreams: list(endpoint, 'addresses').prefault([]),
   upstream: strict({
     // A healthy upstream answers in well under a second; waiting longer only delays the next one.
-    timeoutMs: int(1, 60_000),
-    tcpTimeoutMs: int(1, 120_000),
-  }),
-  blocklists: list(listSpec, 'list files'),
-  allowlists: list(listSpec, 'list files'),
+    timeoutMs: int(1, 60_000).prefault(1000),
+    tcpTimeoutMs: int(1, 120_000).prefault(3000),
+  }).prefault({}),
+  blocklists: list(listSpec, 'list files').prefault([{ path: join(PACKAGE_ROOT, 'blocklists/ddns-malware-sample.txt'), format: 'auto', source: 'ddns-malware-sample' }]),
+  allowlists: list(listSpec, 'list files').prefault([]),
   sinkhole: strict({
-    mode: z.enum(['sinkhole', 'nxdomain'], { error: 'must be sinkhole or nxdomain' }),
-    ipv4: ipLiteral(4, '0.0.0.0'),
-    ipv6: ipLiteral(6, '::'),
-    ttl: int(0, DAY),
-  }),
+    mode: z.enum(['sinkhole', 'nxdomain'], { error: 'must be sinkhole or nxdomain' }).prefault('sinkhole'),
+    ipv4: ipLiteral(4, '0.0.0.0').prefault('0.0.0.0'),
+    ipv6: ipLiteral(6, '::').prefault('::'),
+    ttl: int(0, DAY).prefault(60),
+  }).prefault({}),
   cache: strict({
-    maxEntries: int(1, 100_000_000),
+    maxEntries: int(1, 100_000_000).prefault(100_000),
     // At least one maximum-size DNS message (64 KiB); at most 64 GiB.
-    maxBytes: int(65_536, 64 * 1024 ** 3),
-    minTtl: int(0, DAY),
-    maxTtl: int(0, WEEK),
-    maxNegativeTtl: int(0, WEEK),
-    staleAnswerTtl: int(0, DAY),
-    maxStale: int(0, WEEK),
-  }).superRefine((c, ctx) => {
-    if (c.minTtl > c.maxTtl) {
-      ctx.addIssue({ code: 'custom', path: ['minTtl'], message: `must not exceed cache.maxTtl (${c.maxTtl})` });
-    }
-  }),
-  acl: strict({ allow: list(cidr, 'CIDR prefixes') }),
+    maxBytes: int(65_536, 64 * 1024 ** 3).prefault(64 * 1024 * 1024),
+    minTtl: int(0, DAY).prefault(0),
+    maxTtl: int(0, WEEK).prefault(DAY),
+    maxNegativeTtl: int(0, WEEK).prefault(3600),
+    staleAnswerTtl: int(0, DAY).prefault(30),
+    maxStale: int(0, WEEK).prefault(DAY),
+  })
+    .superRefine((c, ctx) => {
+      if (c.minTtl > c.maxTtl) {
+        ctx.addIssue({ code: 'custom', path: ['minTtl'], message: `must not exceed cache.maxTtl (${c.maxTtl})` });
+      }
+    })
+    .prefault({}),
+  acl: strict({ allow: list(cidr, 'CIDR prefixes').prefault([...DEFAULT_RECURSION_ALLOW]) }).prefault({}),
   clientLimit: strict({
-    queriesPerSecond: int(0, 10_000_000),
-    action: z.enum(['refused', 'drop'], { error: 'must be refused or drop' }),
-    exempt: list(cidr, 'CIDR prefixes'),
-  }),
+    queriesPerSecond: int(0, 10_000_000).prefault(1000),
+    action: z.enum(['refused', 'drop'], { error: 'must be refused or drop' }).prefault('refused'),
+    exempt: list(cidr, 'CIDR prefixes').prefault(['127.0.0.0/8', '::1/128']),
+  }).prefault({}),
   tcp: strict({
-    idleTimeoutMs: int(1, 600_000),
-    maxConnections: int(1, 65_535),
-    maxConnectionsPerClient: int(1, 65_535),
-  }),
+    idleTimeoutMs: int(1, 600_000).prefault(10_000),
+    maxConnections: int(1, 65_535).prefault(256),
+    maxConnectionsPerClient: int(1, 65_535).prefault(32),
+  }).prefault({}),
   log: strict({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    }),
-  }),
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .prefault('info'),
+  }).prefault({}),
   redis: strict({
-    url: redisUrl,
-    mode: z.enum(['standalone', 'sentinel', 'cluster'], { error: 'must be standalone, sentinel or cluster' }),
-    nodes: list(redisNode, 'HOST:PORT seed nodes'),
-    sentinelName: text('the Sentinel master name'),
-    prefix: z.string({ error: 'must be a key prefix string' }).regex(/^[A-Za-z0-9:_.-]*$/, 'may hold only letters, digits and : _ . -'),
-    required: z.boolean({ error: 'must be true or false' }),
-    connectTimeoutMs: int(100, 60_000),
-  }).superRefine((r, ctx) => {
-    if (r.mode !== 'standalone' && r.url !== '' && r.nodes.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['nodes'], message: `${r.mode} mode needs seed nodes (HOST:PORT)` });
-    }
-  }),
-  store: strict({ path: text('a file path') }),
+    url: redisUrl.prefault(''),
+    mode: z.enum(['standalone', 'sentinel', 'cluster'], { error: 'must be standalone, sentinel or cluster' }).prefault('standalone'),
+    nodes: list(redisNode, 'HOST:PORT seed nodes').prefault([]),
+    sentinelName: text('the Sentinel master name').prefault('mymaster'),
+    prefix: z.string({ error: 'must be a key prefix string' }).regex(/^[A-Za-z0-9:_.-]*$/, 'may hold only letters, digits and : _ . -').prefault('sinkd:'),
+    required: z.boolean({ error: 'must be true or false' }).prefault(false),
+    connectTimeoutMs: int(100, 60_000).prefault(2000),
+  })
+    .superRefine((r, ctx) => {
+      if (r.mode !== 'standalone' && r.url !== '' && r.nodes.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['nodes'], message: `${r.mode} mode needs seed nodes (HOST:PORT)` });
+      }
+    })
+    .prefault({}),
+  store: strict({ path: text('a file path').prefault(join(PACKAGE_ROOT, 'data/blocklist-store.jsonl')) }).prefault({}),
   infected: strict({
-    enabled: z.boolean({ error: 'must be true or false' }),
-    retentionDays: int(1, 3650),
-    verdict: strict({ minDistinctMinutes: int(1, 100_000), minDistinctNames: int(1, 100_000) }),
+    enabled: z.boolean({ error: 'must be true or false' }).prefault(true),
+    retentionDays: int(1, 3650).prefault(30),
+    verdict: strict({ minDistinctMinutes: int(1, 100_000).prefault(3), minDistinctNames: int(1, 100_000).prefault(2) }).prefault({}),
     leases: list(
       z.preprocess(
         (v) => (typeof v === 'string' ? { path: v } : v),
@@ -273,25 +288,25 @@ export const configSchema = strict({
         ),
       ),
       'lease files',
-    ),
-    bufferHits: int(1000, 10_000_000),
-    flushIntervalMs: int(50, 60_000),
-  }),
+    ).prefault([]),
+    bufferHits: int(1000, 10_000_000).prefault(100_000),
+    flushIntervalMs: int(50, 60_000).prefault(1000),
+  }).prefault({}),
   admin: strict({
     // "" = off. The admin listener serves the infected-host report: keep it on loopback or a management network.
-    listen: z.union([z.literal(''), parsedBy((s) => parseEndpoint(s, 9053), 'HOST:PORT')]).transform((v) => (v === '' ? null : v)),
-  }),
-  zones: list(zone, 'zones').superRefine((zs, ctx) => {
-    const seen = new Set<string>();
-    zs.forEach((z, i) => {
-      if (seen.has(z.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `zone ${z.name} is listed twice` });
-      seen.add(z.name);
-    });
-  }),
+    listen: z
+      .union([z.literal(''), parsedBy((s) => parseEndpoint(s, 9053), 'HOST:PORT')])
+      .transform((v) => (v === '' ? null : v))
+      .prefault(''),
+  }).prefault({}),
+  zones: list(zone, 'zones')
+    .superRefine((zs, ctx) => {
+      const seen = new Set<string>();
+      zs.forEach((z, i) => {
+        if (seen.has(z.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `zone ${z.name} is listed twice` });
+        seen.add(z.name);
+      });
+    })
+    .prefault([]),
   rrl,
 });
-
-// Compile-time check that the schema produces exactly what the rest of sinkd is promised.
-type Parsed = z.output<typeof configSchema>;
-const _sameShape: (p: Parsed) => Omit<SinkdConfig, 'configFile'> = (p) => p;
-void _sameShape;
