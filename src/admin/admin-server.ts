@@ -13,8 +13,11 @@ import type { Endpoint } from '../net/address.js';
 import { CONTENT_SECURITY_POLICY, renderHtml } from '../report/render-html.js';
 import { renderJson } from '../report/render-json.js';
 import { parseSince } from '../cli/duration.js';
-import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import type { MetricFamily } from '../metrics/family.js';
+import type { Component } from '../lifecycle/component.js';
+import { formatEndpoint } from '../net/address.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js';
+import { cacheHitRatio } from '../cache/metrics.js';
 
 /** One process's readiness, or a primary's summary of its workers'. */
 export interface ReadinessReport {
@@ -25,21 +28,34 @@ export interface ReadinessReport {
 
 /** Where /metrics and /readyz get their figures: the server itself, or a primary asking its workers. */
 export interface NodeStatus {
-  metrics(): Promise<MetricsSnapshot | null>;
+  metrics(): Promise<MetricFamily[] | null>;
   readiness(): Promise<ReadinessReport>;
 }
 
-export class AdminServer {
+export class AdminServer implements Component {
+  readonly name = 'admin';
   private server: http.Server | null = null;
+  /** The address actually bound, once started. */
+  bound: Endpoint | null = null;
 
   constructor(
     private readonly config: SinkdConfig,
+    private readonly endpoint: Endpoint,
     private readonly hits: { store: HitStore | null; recorder: HitRecorder | null },
     private readonly status: NodeStatus,
   ) {}
 
+  async start(): Promise<void> {
+    try {
+      const port = await this.listen(this.endpoint);
+      this.bound = { host: this.endpoint.host, port };
+    } catch (err) {
+      throw new Error(`cannot listen on ${formatEndpoint(this.endpoint)} (admin http): ${(err as Error).message}`);
+    }
+  }
+
   /** Resolves with the bound port. */
-  start(endpoint: Endpoint): Promise<number> {
+  private listen(endpoint: Endpoint): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = http.createServer((req, res) => {
         this.route(req, res).catch((err: Error) => send(res, 500, 'text/plain; charset=utf-8', `error: ${err.message}\n`));
@@ -72,7 +88,8 @@ export class AdminServer {
     if (url.pathname === '/metrics') {
       const m = await this.status.metrics();
       if (m === null) return send(res, 503, 'text/plain; charset=utf-8', 'no worker answered\n');
-      return send(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(m));
+      // Ratios are derived from the node's totals, after the workers' figures are added up.
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus([...m, cacheHitRatio(m)]));
     }
     if (url.pathname !== '/report' && url.pathname !== '/api/report') return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /report, /api/report, /metrics, /healthz or /readyz\n');
     if (!this.hits.store) return send(res, 404, 'text/plain; charset=utf-8', 'infected-host tracking is off (infected.enabled: false)\n');

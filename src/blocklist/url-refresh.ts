@@ -7,6 +7,7 @@ import { ListImport, readLines } from './import-stream.js';
 import type { ListFormat } from './parsers.js';
 import type { RuleKind } from './rule.js';
 import type { BlocklistStore, ImportSummary } from '../store/blocklist-store.js';
+import type { Component } from '../lifecycle/component.js';
 
 export interface UrlListSpec {
   readonly url?: string;
@@ -56,12 +57,17 @@ export class UrlListRefresher {
 
   /** Fetches every list once (failures are reported, not thrown), then schedules refreshes. */
   async start(): Promise<void> {
-    await Promise.all(this.lists.map((l) => this.refresh(l)));
+    await this.refreshAll();
     for (const l of this.lists) {
       const t = setInterval(() => void this.refresh(l), (l.spec.refreshSeconds ?? 3600) * 1000);
       t.unref();
       this.timers.push(t);
     }
+  }
+
+  /** Fetches every list now; failures are reported, not thrown. */
+  async refreshAll(): Promise<void> {
+    await Promise.all(this.lists.map((l) => this.refresh(l)));
   }
 
   async stop(): Promise<void> {
@@ -77,4 +83,35 @@ export class UrlListRefresher {
     this.running.add(run);
     return run.finally(() => this.running.delete(run));
   }
+}
+
+/**
+ * The config's url lists as a component, with their log events (list-refresh,
+ * list-refresh-failed). Starting it schedules the first fetches and returns at once: a slow
+ * feed server must not delay answering.
+ */
+export function urlListComponent(
+  config: { blocklists: readonly UrlListSpec[]; allowlists: readonly UrlListSpec[] },
+  store: BlocklistStore,
+  log: { info(o: object, msg: string): void; warn(o: object, msg: string): void; debug(o: object, msg: string): void },
+): Component & { refreshNow(): Promise<void> } {
+  const lists = [
+    ...config.blocklists.filter((s) => s.url !== undefined).map((spec) => ({ spec, kind: 'block' as const })),
+    ...config.allowlists.filter((s) => s.url !== undefined).map((spec) => ({ spec, kind: 'allow' as const })),
+  ];
+  const refresher = new UrlListRefresher(store, lists, {
+    done: (spec, r) => {
+      if (r.status === 'not-modified') log.debug({ event: 'list-refresh', source: spec.source, url: spec.url, result: 'not-modified' }, `${spec.source}: unchanged`);
+      else log.info({ event: 'list-refresh', source: spec.source, url: spec.url, ...r.summary, skipped: r.skipped }, `${spec.source}: refreshed from ${spec.url}: added ${r.summary.added}, removed ${r.summary.removed}`);
+    },
+    failed: (spec, error) => log.warn({ event: 'list-refresh-failed', source: spec.source, url: spec.url, error }, `${spec.source}: refresh from ${spec.url} failed, keeping the stored list: ${error}`),
+  });
+  return {
+    name: 'url-lists',
+    start: async () => {
+      void refresher.start();
+    },
+    stop: () => refresher.stop(),
+    refreshNow: () => refresher.refreshAll(),
+  };
 }

@@ -10,6 +10,7 @@ import { loadConfig, ConfigError, type CliOverrides, type SinkdConfig } from '..
 import { createLogger, flushLogger, type Logger } from '../log/logger.js';
 import { SinkdServer } from '../server/sinkd-server.js';
 import { WorkerSupervisor } from '../workers/supervisor.js';
+import { component } from '../lifecycle/component.js';
 import { IpcHitStore } from '../workers/ipc-hit-store.js';
 import { isToWorker, type FromWorker } from '../workers/messages.js';
 import { configOption, serveOverrideOptions } from './config-options.js';
@@ -97,26 +98,27 @@ async function runPrimary(config: SinkdConfig, overrides: CliOverrides, log: Log
     },
     dropped: () => {},
   });
-  server = await started(log, () => SinkdServer.start(config, log, { role: 'primary', status: supervisor }));
-  try {
-    await supervisor.start();
-  } catch (err) {
-    await supervisor.stop(2000);
-    await server.stop(0);
-    log.fatal({ event: 'start-failed', error: (err as Error).message }, (err as Error).message);
-    await flushLogger(log);
-    process.stderr.write(`sinkd: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  log.info(
-    { event: 'workers-started', workers: count, pids: supervisor.pids, listeners: config.listen.map((e) => `${e.host}:${e.port}`) },
-    `sinkd primary ${process.pid}: ${count} workers serving (pids ${supervisor.pids.join(', ')})`,
+  // The workers start last, once the lists are imported and the admin listener is up; a worker
+  // that fails to start stops the ones already forked.
+  const workers = component(
+    'workers',
+    async () => {
+      try {
+        await supervisor.start();
+      } catch (err) {
+        await supervisor.stop(2000);
+        throw err;
+      }
+      log.info(
+        { event: 'workers-started', workers: count, pids: supervisor.pids, listeners: config.listen.map((e) => `${e.host}:${e.port}`) },
+        `sinkd primary ${process.pid}: ${count} workers serving (pids ${supervisor.pids.join(', ')})`,
+      );
+    },
+    () => supervisor.stop(10_000),
   );
+  server = await started(log, () => SinkdServer.start(config, log, { role: 'primary', status: supervisor, extra: [workers] }));
   const primary = server;
-  onStopSignals(log, async () => {
-    await supervisor.stop(10_000);
-    await primary.stop(0);
-  });
+  onStopSignals(log, () => primary.stop(0));
   process.on('SIGHUP', () => {
     const next = reloadedConfig(overrides, log);
     if (next === null) return;

@@ -12,7 +12,7 @@ export interface SinkholeFields {
   readonly qtype: string;
   readonly rule: string;
   readonly source: string;
-  readonly family: string | null;
+  readonly family?: string | null;
   readonly transport: string;
   /** EDNS Client Subnet, when the client is a resolver that sent one. */
   readonly clientSubnet?: string;
@@ -38,7 +38,7 @@ export class SinkholeLog {
     const line =
       `${this.prefix}${this.isoNow()}","pid":${process.pid},"event":"sinkhole","client":${JSON.stringify(f.client)}` +
       `,"qname":${JSON.stringify(f.qname)},"qtype":"${f.qtype}","rule":${JSON.stringify(f.rule)}` +
-      `,"source":${JSON.stringify(f.source)},"family":${f.family === null ? 'null' : JSON.stringify(f.family)}` +
+      `,"source":${JSON.stringify(f.source)},"family":${f.family == null ? 'null' : JSON.stringify(f.family)}` +
       `,"transport":"${f.transport}"${f.clientSubnet ? `,"clientSubnet":${JSON.stringify(f.clientSubnet)}` : ''}}\n`;
     this.pending.push(line);
     if (!this.scheduled) {

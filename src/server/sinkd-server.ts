@@ -1,368 +1,156 @@
-// A running sinkd: builds the chain from a validated config, binds UDP and TCP on every listen
-// address, and owns reload (SIGHUP) and graceful stop (SIGTERM/SIGINT).
+// The composition root: builds a running sinkd's components from a validated config, for its
+// role, and starts them in the declared order (src/lifecycle). It only wires; each component
+// owns its logic, its log events and its metrics. Reload (SIGHUP) swaps in a new Resolver and
+// re-imports the lists; stop runs the components' stops in reverse.
 
 import type { SinkdConfig } from '../config/types.js';
-import { formatEndpoint, type Endpoint } from '../net/address.js';
-import { CidrSet } from '../net/cidr.js';
 import type { Logger } from '../log/logger.js';
-import { AclStep } from '../acl/acl-step.js';
-import { PolicyStep, type SinkholeEvent } from '../policy/policy-step.js';
-import { AnswerCache } from '../cache/answer-cache.js';
-import { CacheStep } from '../cache/cache-step.js';
-import { UpstreamPool } from '../upstream/upstream-pool.js';
-import { ForwardStep } from '../upstream/forward-step.js';
-import { buildChain, buildZoneChain } from '../chain/build-chain.js';
-import type { Next } from '../chain/step.js';
-import { SeizedZones } from '../zone/seized-zones.js';
-import { ZoneStep } from '../zone/zone-step.js';
-import { ApexStep } from '../zone/apex-step.js';
-import { OriginForwardStep } from '../zone/origin-forward-step.js';
-import { RateLimitStep } from '../zone/rate-limit-step.js';
-import { ResponseRateLimiter } from '../rrl/index.js';
-import { ClientLimitStep } from '../client-limit/client-limit-step.js';
-import { MinimalAnyStep } from '../any/minimal-any-step.js';
-import type { MetricsSnapshot } from '../metrics/snapshot.js';
-import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
-import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
-import type { BlocklistStore } from '../store/blocklist-store.js';
+import { formatEndpoint, type Endpoint } from '../net/address.js';
+import { Lifecycle, type Component } from '../lifecycle/component.js';
+import { gauge, MetricsRegistry, type MetricFamily } from '../metrics/family.js';
+import type { SinkholeEvent } from '../policy/policy-step.js';
+import { SinkholeLog } from '../log/sinkhole-log.js';
 import { openStore } from '../store/open-store.js';
-import { UrlListRefresher } from '../blocklist/url-refresh.js';
-import { HitRecorder } from '../infected/hit-recorder.js';
+import { SharedBlocklist } from '../store/shared-blocklist.js';
+import { urlListComponent } from '../blocklist/url-refresh.js';
 import type { HitStore } from '../infected/hit-store.js';
 import { openHitStore } from '../infected/open-hit-store.js';
+import { HitTracking } from '../infected/hit-tracking.js';
+import { sinkholeHit } from '../infected/sinkhole-hit.js';
 import { AdminServer, type NodeStatus } from '../admin/admin-server.js';
-import { qtypeName } from '../wire/index.js';
-import { SinkholeLog } from '../log/sinkhole-log.js';
+import { warnWholeZoneRules } from '../zone/whole-zone-rules.js';
 import { QueryHandler } from './query-handler.js';
-import { UdpListener } from './udp-listener.js';
-import { TcpListener } from './tcp-listener.js';
+import { queryMetrics } from './query-metrics.js';
+import { DnsListeners } from './dns-listeners.js';
+import { Resolver } from './resolver.js';
+import { readiness, type Readiness } from './readiness.js';
 
-/** What /readyz reports for one process. Degraded (store unreachable) is still ready: it serves the list it has. */
-export interface Readiness {
-  ready: boolean;
-  pid: number;
-  problems: string[];
-  listeners: string[];
-  blocklist: { block: number; allow: number; version: number };
-  store: { description: string; state: string; reason?: string };
-}
+export type { Readiness } from './readiness.js';
 
+/**
+ * 'single': everything in one process. 'primary' (serve --workers): imports the lists, owns the
+ * admin listener and the embedded hit store, answers no DNS (its workers do). 'worker': binds
+ * the shared listeners and answers, mirrors the store, never imports lists.
+ */
 export type ServerRole = 'single' | 'primary' | 'worker';
 
 export interface StartOptions {
-  /**
-   * 'single' (default): everything in one process. 'primary' (serve --workers): imports the
-   * config lists, refreshes url lists, owns the admin listener and the embedded hit store, but
-   * binds no DNS listener. 'worker': binds the (shared) listeners and answers, mirrors the store,
-   * never imports lists.
-   */
   role?: ServerRole;
-  /** /metrics and /readyz for the admin listener; default: this process's own. */
+  /** A primary's /metrics and /readyz: its workers' (the supervisor). */
   status?: NodeStatus;
   /** Where hits go instead of the configured store (a worker hands them to its primary). */
   hitStore?: HitStore | null;
+  /** Started last (a primary's worker supervisor). */
+  extra?: readonly Component[];
 }
 
 /** Settings a reload cannot change under a running process (sockets, connections, stores). */
 const RESTART_ONLY = ['listen', 'tcp', 'redis', 'store', 'infected', 'admin'] as const;
 
-/** What a config builds to answer queries (see assemble). */
-interface ChainParts {
-  readonly chain: { handle: Next; names: string[] };
-  readonly cache: AnswerCache;
-  readonly cacheSettings: SinkdConfig['cache'];
-  /** The seized zones' relayed answers (TTLs kept, referrals cached); null without zones. */
-  readonly zoneCache: AnswerCache | null;
-  readonly rrl: ResponseRateLimiter | null;
-  readonly upstreams: UpstreamPool;
-  readonly zonePools: { zone: string; pool: UpstreamPool }[];
-  readonly seized: SeizedZones<Next> | null;
-}
-
-/** Skipped list lines logged one by one per file; the rest are counted. */
-const SKIPPED_LINES_LOGGED = 20;
-
 export class SinkdServer {
-  readonly mirror: BlocklistMirror;
-  /** The answering machinery built from the config; replaced whole by a config reload. */
-  private parts: ChainParts;
-  readonly handler: QueryHandler;
-  /** The addresses actually bound (port 0 in the config resolved to the real port). */
-  readonly bound: Endpoint[] = [];
-  private readonly udp: UdpListener[] = [];
-  private readonly tcp: TcpListener[] = [];
+  private readonly lifecycle: Lifecycle;
+  private readonly metricsRegistry = new MetricsRegistry();
+  private resolver: Resolver | null = null;
+  readonly handler: QueryHandler | null = null;
+  private readonly listeners: DnsListeners | null = null;
+  private readonly admin: AdminServer | null = null;
+  readonly blocklist: SharedBlocklist;
+  readonly hits: HitTracking | null;
   private readonly sinkholeLog: SinkholeLog;
-  private readonly urlLists: UrlListRefresher;
-  readonly hitStore: HitStore | null;
-  readonly recorder: HitRecorder | null;
-  private admin: AdminServer | null = null;
-  /** The admin listener's bound address, when it is on. */
-  adminBound: Endpoint | null = null;
   private stopping = false;
-  /** Config lists still to be imported because the store was down when they were read. */
-  private pendingImport: LoadedConfigList[] | null = null;
+  /** Fetches the config's url lists now (a worker has none: its primary fetches them). */
+  readonly refreshUrlLists: () => Promise<void> = async () => {};
 
   private constructor(
     private currentConfig: SinkdConfig,
     private readonly log: Logger,
-    readonly store: BlocklistStore,
-    private readonly opts: StartOptions,
+    readonly role: ServerRole,
+    private readonly components: Component[],
+    opts: StartOptions,
   ) {
-    this.mirror = new BlocklistMirror(store, {
-      state: (state, reason) => this.onMirrorState(state, reason),
-      loaded: (version, rules, ms) =>
-        log.info({ event: 'blocklist-loaded', version, rules, ms, store: store.description }, `blocklist loaded: ${rules} rules, version ${version} (${ms} ms)`),
-      regressed: (from, to) => {
-        // The store lost data (a Redis restarted without persistence): put the config's lists back.
-        log.warn({ event: 'store-regressed', from, to }, `blocklist store went back from version ${from} to ${to}; serving the list loaded before, re-importing the config lists`);
-        // Meanwhile the mirror keeps serving the list it had; once the lists are back, load afresh.
-        void this.reloadLists().then(() => this.mirror.resync().catch(() => {}));
-      },
-    });
     const config = currentConfig;
+    this.lifecycle = new Lifecycle(log);
     this.sinkholeLog = new SinkholeLog(log);
-    this.hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve');
-    this.recorder = this.hitStore
-      ? new HitRecorder(
-          this.hitStore,
-          { maxBuffered: config.infected.bufferHits, flushIntervalMs: config.infected.flushIntervalMs, maxBatch: 10_000 },
-          {
-            dropped: (count, total) =>
-              log.warn({ event: 'hits-dropped', count, total }, `dropped ${count} sinkhole hits (${total} in all): the hit buffer was full while the hit store was unreachable`),
-            storeFailed: (reason) => log.warn({ event: 'hit-store-down', store: this.hitStore!.description, reason }, `cannot record hits in ${this.hitStore!.description}: ${reason}; buffering (newest ${config.infected.bufferHits} kept)`),
-            storeRecovered: () => log.info({ event: 'hit-store-up', store: this.hitStore!.description }, `recording hits in ${this.hitStore!.description} again`),
-          },
-        )
-      : null;
-    const urlSpecs = [
-      ...config.blocklists.filter((s) => s.url !== undefined).map((spec) => ({ spec, kind: 'block' as const })),
-      ...config.allowlists.filter((s) => s.url !== undefined).map((spec) => ({ spec, kind: 'allow' as const })),
-    ];
-    this.urlLists = new UrlListRefresher(store, urlSpecs, {
-      done: (spec, r) => {
-        if (r.status === 'not-modified') log.debug({ event: 'list-refresh', source: spec.source, url: spec.url, result: 'not-modified' }, `${spec.source}: unchanged`);
-        else log.info({ event: 'list-refresh', source: spec.source, url: spec.url, ...r.summary, skipped: r.skipped }, `${spec.source}: refreshed from ${spec.url}: added ${r.summary.added}, removed ${r.summary.removed}`);
-      },
-      failed: (spec, error) =>
-        log.warn({ event: 'list-refresh-failed', source: spec.source, url: spec.url, error }, `${spec.source}: refresh from ${spec.url} failed, keeping the stored list: ${error}`),
-    });
-    this.parts = this.assemble(config, null);
-    this.handler = new QueryHandler(
-      this.parts.chain.handle,
-      (err, client) => log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
-      (qname) => this.parts.seized?.find(qname) !== undefined,
-    );
+    // 1. the blocklist: its files are read first (an unreadable list stops sinkd before anything
+    //    listens), and the list is loaded before the first query is answered.
+    this.blocklist = new SharedBlocklist(config, log, openStore(config, 'serve'), { imports: role !== 'worker' });
+    components.push(this.blocklist);
+    // 2. hit tracking: before the listeners, so the first sinkholed query is recorded.
+    const hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve');
+    this.hits = hitStore ? new HitTracking(hitStore, config.infected, log) : null;
+    if (this.hits) components.push(this.hits);
+    // 3. the DNS listeners and what answers behind them (a primary's workers answer for it).
+    if (role !== 'primary') {
+      this.resolver = Resolver.build(config, { lists: this.blocklist.mirror, onSinkhole: (e) => this.onSinkhole(e) }, log);
+      this.handler = new QueryHandler(
+        this.resolver.chain.handle,
+        (err, client) => log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
+        (qname) => this.resolver!.authoritativeFor(qname),
+      );
+      this.listeners = new DnsListeners(config.listen, this.handler, config.tcp);
+      components.push(this.listeners);
+      this.metricsRegistry.add(() => [...queryMetrics(this.handler!), ...this.resolver!.metrics()]);
+    }
+    this.metricsRegistry.add(() => this.blocklist.metrics());
+    if (this.hits) this.metricsRegistry.add(() => this.hits!.metrics());
+    this.metricsRegistry.add(() => [gauge('sinkd_workers', 'Worker processes serving DNS.', [{ value: role === 'primary' ? 0 : 1 }])]);
+    // 4. admin: once there is something to report on; a worker leaves it to its primary.
+    if (config.admin.listen && role !== 'worker') {
+      this.admin = new AdminServer(config, config.admin.listen, { store: hitStore, recorder: this.hits?.recorder ?? null }, opts.status ?? this.status());
+      components.push(this.admin);
+    }
+    // 5. url lists: in the background, after everything serves (a slow feed must not delay answers).
+    if (role !== 'worker') {
+      const urlLists = urlListComponent(config, this.blocklist.store, log);
+      this.refreshUrlLists = () => urlLists.refreshNow();
+      components.push(urlLists);
+    }
+    // 6. whatever the role adds (a primary's workers, which need the admin and lists in place).
+    components.push(...(opts.extra ?? []));
+  }
+
+  static async start(config: SinkdConfig, log: Logger, opts: StartOptions = {}): Promise<SinkdServer> {
+    if (config.upstreams.length === 0 && config.zones.length === 0) {
+      throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
+    }
+    const server = new SinkdServer(config, log, opts.role ?? 'single', [], opts);
+    await server.lifecycle.start(server.components);
+    warnWholeZoneRules(config.zones, server.blocklist.mirror.matcher, log);
+    server.logStart();
+    return server;
   }
 
   get config(): SinkdConfig {
     return this.currentConfig;
   }
-  get cache(): AnswerCache {
-    return this.parts.cache;
+  /** The addresses the DNS listeners bound (port 0 resolved). */
+  get bound(): readonly Endpoint[] {
+    return this.listeners?.bound ?? [];
   }
-  get upstreams(): UpstreamPool {
-    return this.parts.upstreams;
+  get adminBound(): Endpoint | null {
+    return this.admin?.bound ?? null;
   }
-  get chainNames(): string[] {
-    return this.parts.chain.names;
+  get mirror() {
+    return this.blocklist.mirror;
   }
-
-  /**
-   * Everything that answers queries, from one config. `previous`: the parts a reload replaces;
-   * their caches are kept when the cache settings did not change, so a reload does not empty them.
-   */
-  private assemble(config: SinkdConfig, previous: ChainParts | null): ChainParts {
-    const log = this.log;
-    const sameCache = previous !== null && JSON.stringify(previous.cacheSettings) === JSON.stringify(config.cache);
-    const cache = sameCache ? previous.cache : new AnswerCache(config.cache);
-    const upstreams = new UpstreamPool(config.upstreams, config.upstream, {
-      down: (server, reason) => log.warn({ event: 'upstream-down', upstream: server, reason }, `upstream ${server} failed: ${reason}`),
-      up: (server) => log.info({ event: 'upstream-up', upstream: server }, `upstream ${server} answers again`),
-    });
-    const zoneCache = config.zones.length === 0 ? null : sameCache && previous.zoneCache ? previous.zoneCache : new AnswerCache(config.cache, Date.now, 'authority');
-    const rrl = config.zones.length > 0 && config.rrl.enabled ? new ResponseRateLimiter({ ...config.rrl, exemptClients: new CidrSet(config.rrl.exempt) }) : null;
-    const zonePools: { zone: string; pool: UpstreamPool }[] = [];
-    const zones = zoneCache ? this.buildZones(config, zoneCache, rrl, zonePools) : null;
-    const limit = config.clientLimit;
-    const chain = buildChain({
-      ...(zones ? { zones: new ZoneStep(zones) } : {}),
-      ...(limit.queriesPerSecond > 0
-        ? {
-            clientLimit: new ClientLimitStep(
-              { queriesPerSecond: limit.queriesPerSecond, action: limit.action, exempt: new CidrSet(limit.exempt) },
-              {
-                limited: (client, action) =>
-                  log.warn({ event: 'client-limit', client, limit: limit.queriesPerSecond, action }, `client ${client} asks more than ${limit.queriesPerSecond} queries a second: ${action === 'drop' ? 'dropping' : 'refusing'} the excess (logged once a minute per client)`),
-              },
-            ),
-          }
-        : {}),
-      acl: new AclStep(new CidrSet(config.acl.allow)),
-      policy: new PolicyStep(this.mirror, config.sinkhole, (e) => this.logSinkhole(e)),
-      any: new MinimalAnyStep(),
-      cache: new CacheStep(cache),
-      forward: new ForwardStep(upstreams),
-    });
-    return { chain, cache, cacheSettings: config.cache, zoneCache, rrl, upstreams, zonePools, seized: zones };
+  get upstreams() {
+    return this.resolver!.upstreams;
   }
-
-  /** One chain per seized zone (order in build-chain.ts); null when none is configured. */
-  private buildZones(
-    config: SinkdConfig,
-    zoneCacheStore: AnswerCache,
-    rrl: ResponseRateLimiter | null,
-    zonePools: { zone: string; pool: UpstreamPool }[],
-  ): SeizedZones<Next> {
-    const log = this.log;
-    const rrlEvents = {
-      limited: (prefix: string, req: { query: { qname: string } }, verdict: string) =>
-        log.warn({ event: 'rrl-limit', prefix, qname: req.query.qname, verdict }, `rate limiting answers to ${prefix} (${req.query.qname}: ${verdict}); logged once a minute per prefix`),
-    };
-    const zoneCache = new CacheStep(zoneCacheStore);
-    return new SeizedZones(
-      config.zones.map((zone) => {
-        const pool = new UpstreamPool(zone.nameservers, config.upstream, {
-          down: (server, reason) => log.warn({ event: 'origin-down', zone: zone.name, upstream: server, reason }, `${zone.name}: original name server ${server} failed: ${reason}`),
-          up: (server) => log.info({ event: 'origin-up', zone: zone.name, upstream: server }, `${zone.name}: original name server ${server} answers again`),
-        });
-        zonePools.push({ zone: zone.name, pool });
-        const sinkhole = { ...config.sinkhole, ipv4: zone.sinkhole?.ipv4 ?? config.sinkhole.ipv4, ipv6: zone.sinkhole?.ipv6 ?? config.sinkhole.ipv6 };
-        const chain = buildZoneChain({
-          ...(rrl ? { rrl: new RateLimitStep(rrl, zone.name, rrlEvents) } : {}),
-          apex: new ApexStep(zone),
-          policy: new PolicyStep(this.mirror, sinkhole, (e) => this.logSinkhole(e), { apex: zone.name, soa: zone.soa }),
-          any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
-          cache: zoneCache,
-          origin: new OriginForwardStep(pool, zone.name, (name) => {
-            const rule = this.mirror.matcher.match(name);
-            return rule !== undefined && rule.name.length > zone.name.length;
-          }),
-        });
-        return [zone.name, chain.handle] as const;
-      }),
-    );
+  get cache() {
+    return this.resolver!.cache;
   }
-
-  /** The role of this process: see StartOptions. */
-  get role(): ServerRole {
-    return this.opts.role ?? 'single';
+  get recorder() {
+    return this.hits?.recorder ?? null;
   }
-
-  static async start(config: SinkdConfig, log: Logger, opts: StartOptions = {}): Promise<SinkdServer> {
-    const role = opts.role ?? 'single';
-    if (config.upstreams.length === 0 && config.zones.length === 0) {
-      throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
-    }
-    // Files first: an unreadable list stops sinkd before anything listens.
-    const lists = await loadConfigLists(config.blocklists, config.allowlists);
-    const store = openStore(config, 'serve');
-    const server = new SinkdServer(config, log, store, opts);
-    // Workers only mirror the store; their primary imports the config lists, once for all.
-    if (role !== 'worker') server.logListReports(lists);
-    try {
-      if (role !== 'worker') await server.importLists(lists);
-      await server.mirror.start();
-    } catch (err) {
-      const reason = `blocklist store ${store.description} unreachable: ${(err as Error).message}`;
-      if (config.redis.required) {
-        await store.close().catch(() => {});
-        throw new Error(`${reason} (redis.required is true, so sinkd does not start without it)`);
-      }
-      // Serve the config's own lists meanwhile; import them once the store is back.
-      server.pendingImport = lists;
-      server.mirror.useFallback(lists.flatMap((l) => l.rules));
-      server.mirror.startDegraded(reason);
-    }
-    try {
-      // A primary leaves the listeners to its workers.
-      if (role !== 'primary') for (const endpoint of config.listen) await server.listen(endpoint);
-    } catch (err) {
-      await server.closeListeners();
-      await server.mirror.stop();
-      await store.close().catch(() => {});
-      throw err;
-    }
-    if (config.admin.listen && role !== 'worker') {
-      server.admin = new AdminServer(config, { store: server.hitStore, recorder: server.recorder }, opts.status ?? {
-        metrics: async () => server.metrics(),
-        readiness: async () => ({ ...server.readiness() }),
-      });
-      try {
-        const port = await server.admin.start(config.admin.listen);
-        server.adminBound = { host: config.admin.listen.host, port };
-      } catch (err) {
-        await server.stop(0);
-        throw new Error(`cannot listen on ${formatEndpoint(config.admin.listen)} (admin http): ${(err as Error).message}`);
-      }
-    }
-    // Feeds are fetched in the background: a slow feed server must not delay answering.
-    if (role !== 'worker') void server.urlLists.start();
-    server.recorder?.start();
-    server.warnWholeZoneRules();
-    const counts = server.mirror.matcher.counts();
-    log.info(
-      {
-        event: 'start',
-        role,
-        zones: config.zones.map((z) => ({ zone: z.name, nameservers: z.nameservers.map(formatEndpoint) })),
-        rrl: config.zones.length === 0 ? 'n/a' : config.rrl.enabled ? `${config.rrl.responsesPerSecond}/s, slip ${config.rrl.slip}${config.rrl.logOnly ? ', log only' : ''}` : 'off',
-        config: config.configFile ?? '(built-in defaults)',
-        listeners: server.bound.map((e) => `${formatEndpoint(e)} udp+tcp`),
-        upstreams: server.upstreams.labels,
-        store: store.description,
-        storeState: server.mirror.state,
-        hits: server.hitStore?.description ?? 'off',
-        admin: server.adminBound ? `http://${formatEndpoint(server.adminBound)}/report` : 'off',
-        lists: lists.map((l) => ({ source: l.spec.source, kind: l.kind, format: l.format, entries: l.rules.length, skipped: l.skipped.length })),
-        rules: counts,
-        chain: server.chainNames,
-      },
-      `${role === 'primary' ? `sinkd primary: starting workers for ${config.listen.map(formatEndpoint).join(', ')}` : `sinkd ${role === 'worker' ? 'worker ' : ''}listening on ${server.bound.map(formatEndpoint).join(', ')}`}; ${counts.block} block and ${counts.allow} allow rules; forwarding to ${server.upstreams.labels.join(', ') || '(nowhere)'}` +
-        (config.zones.length ? `; authoritative for ${config.zones.map((z) => z.name).join(', ')}` : ''),
-    );
-    return server;
-  }
-
-  /** A rule for a seized zone's apex (or above) does not sinkhole the zone: say so once. */
-  private warnWholeZoneRules(): void {
-    for (const zone of this.config.zones) {
-      const rule = this.mirror.matcher.match(zone.name);
-      if (rule === undefined) continue;
-      this.log.warn(
-        { event: 'zone-rule-ignored', zone: zone.name, rule: rule.name, source: rule.source },
-        `blocklist entry ${rule.name} (${rule.source}) covers all of the seized zone ${zone.name}; inside the zone only listed hosts below ${zone.name} are sinkholed, every other name is passed to its original servers`,
-      );
-    }
-  }
-
-  /** UDP and TCP on the same port; with port 0 the kernel's pick for UDP is reused for TCP. */
-  private async listen(endpoint: Endpoint): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const udp = new UdpListener(endpoint, this.handler);
-      const port = await udp.start().catch((err: NodeJS.ErrnoException) => {
-        throw new Error(`cannot listen on ${formatEndpoint(endpoint)} (udp): ${err.code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : err.message}`);
-      });
-      const tcp = new TcpListener({ host: endpoint.host, port }, this.handler, this.config.tcp);
-      try {
-        await tcp.start();
-      } catch (err) {
-        await udp.close();
-        if (endpoint.port === 0 && attempt < 10) continue; // the TCP side of a random port was taken; pick again
-        throw new Error(`cannot listen on ${formatEndpoint(endpoint)} (tcp): ${(err as Error).message}`);
-      }
-      this.udp.push(udp);
-      this.tcp.push(tcp);
-      this.bound.push({ host: endpoint.host, port });
-      return;
-    }
+  get hitStore() {
+    return this.hits?.store ?? null;
   }
 
   /**
-   * SIGHUP with a freshly loaded (and so already validated) config: the new answering chain is
-   * built first and swapped in at once (queries in flight finish on the old one); caches are
-   * kept unless their settings changed; list files are re-imported. Settings that belong to a
-   * socket or a connection (listen, tcp, redis, store, infected, admin, url lists) keep their
-   * running values until a restart, and the log says which ones changed.
+   * SIGHUP with a freshly loaded (so already validated) config: the new Resolver is built aside
+   * and swapped in at once (queries in flight finish on the old one); list files are
+   * re-imported. Settings tied to a socket or a store keep their running values until a restart,
+   * and the log says which ones changed.
    */
   async reload(next: SinkdConfig): Promise<boolean> {
     const current = this.currentConfig;
@@ -370,179 +158,82 @@ export class SinkdServer {
     const pinned: string[] = RESTART_ONLY.filter(changed);
     const urls = (c: SinkdConfig) => JSON.stringify([...c.blocklists, ...c.allowlists].filter((l) => l.url !== undefined));
     if (urls(next) !== urls(current)) pinned.push('url lists');
-    const merged: SinkdConfig = { ...next, ...Object.fromEntries(RESTART_ONLY.map((k) => [k, current[k]])) } as SinkdConfig;
-    let parts: ChainParts;
-    try {
-      parts = this.assemble(merged, this.parts);
-    } catch (err) {
-      this.log.error({ event: 'reload-failed', error: (err as Error).message }, `reload failed, keeping the running configuration: ${(err as Error).message}`);
-      return false;
+    const merged = { ...next, ...Object.fromEntries(RESTART_ONLY.map((k) => [k, current[k]])) } as SinkdConfig;
+    if (this.resolver && this.handler) {
+      let resolver: Resolver;
+      try {
+        resolver = Resolver.build(merged, { lists: this.blocklist.mirror, onSinkhole: (e) => this.onSinkhole(e) }, this.log, this.resolver);
+      } catch (err) {
+        this.log.error({ event: 'reload-failed', error: (err as Error).message }, `reload failed, keeping the running configuration: ${(err as Error).message}`);
+        return false;
+      }
+      this.resolver = resolver;
+      this.handler.setChain(resolver.chain.handle);
     }
-    this.parts = parts;
     this.currentConfig = merged;
-    this.handler.setChain(parts.chain.handle);
+    this.blocklist.setConfig(merged);
     this.log.level = merged.log.level;
-    this.log.info({ event: 'config-reloaded', config: merged.configFile, chain: parts.chain.names }, `configuration reloaded from ${merged.configFile ?? '(built-in defaults)'}`);
+    this.log.info({ event: 'config-reloaded', config: merged.configFile, chain: this.resolver?.chain.names }, `configuration reloaded from ${merged.configFile ?? '(built-in defaults)'}`);
     if (pinned.length > 0) {
       this.log.warn({ event: 'reload-needs-restart', settings: pinned }, `changed settings that apply only after a restart: ${pinned.join(', ')}; running with the old values`);
     }
-    this.warnWholeZoneRules();
-    return this.reloadLists();
+    warnWholeZoneRules(merged.zones, this.blocklist.mirror.matcher, this.log);
+    return this.blocklist.reloadLists();
   }
 
-  /**
-   * SIGHUP: re-read the config's list files and import them into the store; the mirror applies
-   * the change from the feed. On any error the current list keeps serving.
-   */
-  async reloadLists(): Promise<boolean> {
-    if (this.role === 'worker') return true; // the primary imports; this worker's mirror follows the store
-    try {
-      const lists = await loadConfigLists(this.config.blocklists, this.config.allowlists);
-      this.logListReports(lists);
-      await this.importLists(lists);
-      const counts = this.mirror.matcher.counts();
-      this.log.info({ event: 'reload', rules: counts }, `list files re-imported; serving ${counts.block} block and ${counts.allow} allow rules`);
-      return true;
-    } catch (err) {
-      this.log.error({ event: 'reload-failed', error: (err as Error).message }, `reload failed, keeping the current lists: ${(err as Error).message}`);
-      return false;
-    }
+  /** This process's figures for /metrics (a primary's admin adds up its workers' instead). */
+  metrics(): MetricFamily[] {
+    return this.metricsRegistry.collect();
   }
 
-  /**
-   * Each config file replaces its own source. With the embedded store (one node's own file),
-   * sources imported from an earlier config but gone from this one are emptied, so the list
-   * served is the list configured; on a shared Redis other nodes may still name them, so they stay.
-   */
-  private async importLists(lists: readonly LoadedConfigList[]): Promise<void> {
-    const summaries = await importConfigLists(this.store, lists);
-    for (const [source, sum] of summaries) {
-      await this.store.setSourceInfo({ ...(await this.store.getSourceInfo(source)), source, fromConfig: true, importedAt: Date.now() });
-      if (sum.added + sum.removed + sum.updated > 0) {
-        this.log.info({ event: 'list-imported', source, ...sum }, `${source}: added ${sum.added}, removed ${sum.removed}, updated ${sum.updated}, unchanged ${sum.unchanged}`);
-      }
-    }
-    if (this.config.redis.url !== '') return;
-    const current = new Set([...lists.map((l) => l.spec.source), ...[...this.config.blocklists, ...this.config.allowlists].map((s) => s.source)]);
-    for (const source of Object.keys((await this.store.stats()).bySource)) {
-      if (current.has(source) || !(await this.store.getSourceInfo(source))?.fromConfig) continue;
-      const sum = await this.store.replaceSource(source, []);
-      await this.store.setSourceInfo({ source, fromConfig: false });
-      this.log.info({ event: 'list-dropped', source, removed: sum.removed }, `${source} is no longer in the config: removed its ${sum.removed} entries`);
-    }
-  }
-
-  private onMirrorState(state: MirrorState, reason?: string): void {
-    if (state === 'degraded') {
-      this.log.warn({ event: 'store-degraded', store: this.store.description, reason }, `degraded: ${reason}; serving the list loaded so far and retrying`);
-    } else if (state === 'synced') {
-      this.log.info({ event: 'store-synced', store: this.store.description, version: this.mirror.version }, `blocklist store ${this.store.description} reachable; in sync`);
-      const pending = this.pendingImport;
-      if (pending) {
-        this.pendingImport = null;
-        this.importLists(pending).catch((err: Error) => {
-          this.pendingImport = pending;
-          this.log.warn({ event: 'list-import-failed', error: err.message }, `importing the config lists failed: ${err.message}`);
-        });
-      }
-    }
-  }
-
-  /** This process's figures for /metrics (a primary adds up its workers'). */
-  metrics(): MetricsSnapshot {
-    const counts = this.mirror.matcher.counts();
-    const { parts } = this;
-    const rrl = parts.rrl?.stats();
-    return {
-      queries: { ...this.handler.counts },
-      transports: { ...this.handler.transports },
-      upstreams: [
-        { pool: 'resolver', latency: structuredClone(this.upstreams.latency.data), errors: this.upstreams.errors, rejected: this.upstreams.stats.rejected },
-        ...parts.zonePools.map(({ zone, pool }) => ({ pool: `zone:${zone}`, latency: structuredClone(pool.latency.data), errors: pool.errors, rejected: pool.stats.rejected })),
-      ],
-      cache: { entries: parts.cache.size + (parts.zoneCache?.size ?? 0), bytes: parts.cache.bytes + (parts.zoneCache?.bytes ?? 0) },
-      blocklist: { block: counts.block, allow: counts.allow, version: Math.max(0, this.mirror.version) },
-      store: this.mirror.degradedReason !== undefined ? { state: this.mirror.state, reason: this.mirror.degradedReason } : { state: this.mirror.state },
-      hits: this.recorder ? { recorded: this.recorder.stats.recorded, dropped: this.recorder.stats.dropped, buffered: this.recorder.buffered } : null,
-      rrl: rrl ? { sent: rrl.sent, slipped: rrl.slipped, dropped: rrl.dropped } : null,
-      workers: 1,
-    };
-  }
-
-  /** For /readyz: serving (listeners bound, a list loaded), and in what state the store is. */
   readiness(): Readiness {
-    const problems: string[] = [];
-    if (this.stopping) problems.push('stopping');
-    if (this.bound.length === 0) problems.push('no listener bound');
-    if (this.mirror.state === 'starting') problems.push('blocklist not loaded yet');
-    const counts = this.mirror.matcher.counts();
-    return {
-      ready: problems.length === 0,
-      pid: process.pid,
-      problems,
-      listeners: this.bound.map(formatEndpoint),
-      blocklist: { ...counts, version: this.mirror.version },
-      store: { description: this.store.description, state: this.mirror.state, ...(this.mirror.degradedReason !== undefined ? { reason: this.mirror.degradedReason } : {}) },
-    };
+    const r = readiness(this.lifecycle.health(), { listeners: this.bound.map(formatEndpoint), ...this.blocklist.describe() });
+    if (this.stopping) return { ...r, ready: false, problems: ['stopping', ...r.problems] };
+    if (this.role !== 'primary' && this.bound.length === 0 && r.problems.length === 0) return { ...r, ready: false, problems: ['no listener bound'] };
+    return r;
   }
 
-  /** Stop taking queries, answer those in flight (up to `graceMs`), then close every socket. */
+  /** Stop taking queries, answer those in flight (up to `graceMs`), then stop every component. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
-    for (const l of this.udp) l.stopAccepting();
-    for (const l of this.tcp) l.stopAccepting();
-    const deadline = Date.now() + graceMs;
-    while (this.handler.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await this.closeListeners();
-    await this.admin?.stop();
-    await this.urlLists.stop();
-    await this.recorder?.stop();
-    await this.hitStore?.close().catch(() => {});
-    await this.mirror.stop();
-    await this.store.close().catch(() => {});
+    await this.lifecycle.stop(graceMs);
     this.sinkholeLog.flush();
-    this.log.info({ event: 'stop', unanswered: this.handler.inflight }, 'sinkd stopped');
+    this.log.info({ event: 'stop', unanswered: this.handler?.inflight ?? 0 }, 'sinkd stopped');
   }
 
-  private async closeListeners(): Promise<void> {
-    await Promise.all([...this.udp.map((l) => l.close()), ...this.tcp.map((l) => l.close())]);
+  private status(): NodeStatus {
+    return { metrics: async () => this.metrics(), readiness: async () => ({ ...this.readiness() }) };
   }
 
-  private logSinkhole({ req, rule }: SinkholeEvent): void {
-    this.recorder?.record({
-      time: Date.now(),
-      client: req.client.address,
-      qname: req.query.qname,
-      qtype: qtypeName(req.query.qtype),
-      rule: rule.name,
-      source: rule.source,
-      ...(rule.family !== undefined ? { family: rule.family } : {}),
-      transport: req.transport,
-      ...(req.query.edns?.clientSubnet !== undefined ? { clientSubnet: req.query.edns.clientSubnet } : {}),
-    });
-    this.sinkholeLog.write({
-      client: req.client.address,
-      qname: req.query.qname,
-      qtype: qtypeName(req.query.qtype),
-      rule: rule.name,
-      source: rule.source,
-      family: rule.family ?? null,
-      transport: req.transport,
-      clientSubnet: req.query.edns?.clientSubnet,
-    });
+  private onSinkhole(e: SinkholeEvent): void {
+    const hit = sinkholeHit(e);
+    this.hits?.record(hit);
+    this.sinkholeLog.write(hit);
   }
 
-  private logListReports(lists: readonly LoadedConfigList[]): void {
-    for (const l of lists) {
-      const path = l.spec.path;
-      if (l.rules.length === 0) this.log.warn({ event: 'list-empty', source: l.spec.source, path }, `list ${path} has no entries`);
-      for (const note of l.notes) this.log.warn({ event: 'list-note', path, note }, `${path}: ${note}`);
-      for (const s of l.skipped.slice(0, SKIPPED_LINES_LOGGED)) {
-        this.log.warn({ event: 'list-skip', at: `${path}:${s.line}`, reason: s.reason }, `${path}:${s.line}: skipped: ${s.reason}`);
-      }
-      if (l.skipped.length > SKIPPED_LINES_LOGGED) {
-        this.log.warn({ event: 'list-skip', path, more: l.skipped.length - SKIPPED_LINES_LOGGED }, `${path}: ${l.skipped.length - SKIPPED_LINES_LOGGED} more lines skipped`);
-      }
-    }
+  private logStart(): void {
+    const { config, role, log } = this;
+    const counts = this.blocklist.mirror.matcher.counts();
+    const upstreams = this.resolver?.upstreams.labels ?? config.upstreams.map(formatEndpoint);
+    log.info(
+      {
+        event: 'start',
+        role,
+        zones: config.zones.map((z) => ({ zone: z.name, nameservers: z.nameservers.map(formatEndpoint) })),
+        rrl: config.zones.length === 0 ? 'n/a' : config.rrl.enabled ? `${config.rrl.responsesPerSecond}/s, slip ${config.rrl.slip}${config.rrl.logOnly ? ', log only' : ''}` : 'off',
+        config: config.configFile ?? '(built-in defaults)',
+        listeners: this.bound.map((e) => `${formatEndpoint(e)} udp+tcp`),
+        upstreams,
+        store: this.blocklist.store.description,
+        storeState: this.blocklist.mirror.state,
+        hits: this.hits?.store.description ?? 'off',
+        admin: this.adminBound ? `http://${formatEndpoint(this.adminBound)}/report` : 'off',
+        lists: this.blocklist.lists.map((l) => ({ source: l.spec.source, kind: l.kind, format: l.format, entries: l.rules.length, skipped: l.skipped.length })),
+        rules: counts,
+        chain: this.resolver?.chain.names,
+      },
+      `${role === 'primary' ? `sinkd primary: starting workers for ${config.listen.map(formatEndpoint).join(', ')}` : `sinkd ${role === 'worker' ? 'worker ' : ''}listening on ${this.bound.map(formatEndpoint).join(', ')}`}; ${counts.block} block and ${counts.allow} allow rules; forwarding to ${upstreams.join(', ') || '(nowhere)'}` +
+        (config.zones.length ? `; authoritative for ${config.zones.map((z) => z.name).join(', ')}` : ''),
+    );
   }
 }

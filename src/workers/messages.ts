@@ -1,8 +1,8 @@
 // What the primary and its workers say to each other over the cluster IPC channel.
 
 import type { Hit } from '../infected/model.js';
-import type { MetricsSnapshot } from '../metrics/snapshot.js';
-import type { Readiness } from '../server/sinkd-server.js';
+import type { MetricFamily } from '../metrics/family.js';
+import type { Readiness } from '../server/readiness.js';
 
 export type ToWorker =
   /** Send back this worker's metrics and readiness, tagged with `id`. */
@@ -15,7 +15,7 @@ export type ToWorker =
 export type FromWorker =
   /** Listening and answering. */
   | { readonly t: 'ready' }
-  | { readonly t: 'status'; readonly id: number; readonly metrics: MetricsSnapshot; readonly readiness: Readiness }
+  | { readonly t: 'status'; readonly id: number; readonly metrics: MetricFamily[]; readonly readiness: Readiness }
   /** Sinkhole hits, for the primary's embedded hit store (with Redis, workers write it themselves). */
   | { readonly t: 'hits'; readonly hits: readonly Hit[] }
   | { readonly t: 'dropped'; readonly count: number };

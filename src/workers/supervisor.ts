@@ -5,9 +5,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import type { Hit } from '../infected/model.js';
-import { mergeSnapshots, type MetricsSnapshot } from '../metrics/snapshot.js';
+import { mergeFamilies, type MetricFamily } from '../metrics/family.js';
+import type { Component } from '../lifecycle/component.js';
 import type { NodeStatus, ReadinessReport } from '../admin/admin-server.js';
-import type { Readiness } from '../server/sinkd-server.js';
+import type { Readiness } from '../server/readiness.js';
 import { isFromWorker, type FromWorker, type ToWorker } from './messages.js';
 
 export interface SupervisorEvents {
@@ -22,11 +23,12 @@ const READY_TIMEOUT_MS = 60_000;
 const STATUS_TIMEOUT_MS = 1_000;
 
 interface StatusReply {
-  metrics: MetricsSnapshot;
+  metrics: MetricFamily[];
   readiness: Readiness;
 }
 
-export class WorkerSupervisor implements NodeStatus {
+export class WorkerSupervisor implements NodeStatus, Component {
+  readonly name = 'workers';
   private readonly workers = new Set<Worker>();
   private readonly ready = new Set<Worker>();
   private stopping = false;
@@ -129,8 +131,10 @@ export class WorkerSupervisor implements NodeStatus {
     return replies.filter((r): r is StatusReply => r !== null);
   }
 
-  async metrics(): Promise<MetricsSnapshot | null> {
-    return mergeSnapshots((await this.statuses()).map((s) => s.metrics));
+  /** The workers' figures added up; null when none answered. */
+  async metrics(): Promise<MetricFamily[] | null> {
+    const all = await this.statuses();
+    return all.length === 0 ? null : mergeFamilies(all.map((s) => s.metrics));
   }
 
   /** Ready while at least one worker serves; each worker's own report is listed. */
@@ -147,7 +151,7 @@ export class WorkerSupervisor implements NodeStatus {
   }
 
   /** Asks every worker to stop gracefully; kills those still running after `graceMs`. */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     const exits = [...this.workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
     for (const w of this.workers) send(w, { t: 'stop' });

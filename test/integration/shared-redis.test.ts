@@ -137,12 +137,12 @@ describe('url lists in the config', () => {
       expect(s.logs.find((l) => l.event === 'list-refresh')).toMatchObject({ source: 'ddns-feed', added: 2 });
       // A refresh that fails keeps what was stored.
       status = 503;
-      await (s.server as unknown as { urlLists: { start(): Promise<void> } }).urlLists.start();
+      await s.server.refreshUrlLists();
       expect(s.logs.some((l) => l.event === 'list-refresh-failed')).toBe(true);
       expect(await addressOf(s.port, 'feed-one.ddns.net')).toBe('0.0.0.0');
       // The next fetch sends the ETag and gets 304: nothing changes.
       status = 200;
-      await (s.server as unknown as { urlLists: { start(): Promise<void> } }).urlLists.start();
+      await s.server.refreshUrlLists();
       expect(seen.at(-1)).toBe(`"${body.length}"`);
     } finally {
       await s.stop();

@@ -1,24 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { Histogram } from '../../src/metrics/histogram.js';
-import { mergeSnapshots, type MetricsSnapshot } from '../../src/metrics/snapshot.js';
+import { counter, gauge, histogram, mergeFamilies, MetricsRegistry, type MetricFamily } from '../../src/metrics/family.js';
 import { renderPrometheus } from '../../src/metrics/prometheus.js';
+import { cacheHitRatio } from '../../src/cache/metrics.js';
 
-function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
+/** One worker's families, shaped like a running process's. */
+function families(over: { sinkholed?: number; state?: string; version?: number } = {}): MetricFamily[] {
   const h = new Histogram();
   h.observe(0.0004);
   h.observe(0.03);
-  return {
-    queries: { sinkholed: 5, cached: 30, forwarded: 10, stale: 0, servfail: 0, dropped: 1, errors: 0 },
-    transports: { udp: 40, tcp: 6 },
-    upstreams: [{ pool: 'resolver', latency: h.data, errors: 2, rejected: 1 }],
-    cache: { entries: 10, bytes: 1000 },
-    blocklist: { block: 100, allow: 2, version: 7 },
-    store: { state: 'synced' },
-    hits: { recorded: 5, dropped: 0, buffered: 1 },
-    rrl: null,
-    workers: 1,
-    ...over,
-  };
+  return [
+    counter('sinkd_queries_total', 'Queries answered.', [
+      { labels: { result: 'sinkholed' }, value: over.sinkholed ?? 5 },
+      { labels: { result: 'cached' }, value: 30 },
+      { labels: { result: 'forwarded' }, value: 10 },
+    ]),
+    counter('sinkd_queries_by_transport_total', 'By transport.', [
+      { labels: { transport: 'udp' }, value: 40 },
+      { labels: { transport: 'tcp' }, value: 6 },
+    ]),
+    histogram('sinkd_upstream_latency_seconds', 'Latency.', [{ labels: { pool: 'resolver' }, data: h.data }]),
+    gauge('sinkd_cache_entries', 'Entries.', [{ value: 10 }]),
+    gauge('sinkd_blocklist_version', 'Version.', [{ value: over.version ?? 7 }], 'max'),
+    gauge(
+      'sinkd_store_state',
+      'State.',
+      ['synced', 'degraded'].map((s) => ({ labels: { state: s }, value: (over.state ?? 'synced') === s ? 1 : 0 })),
+      'max',
+    ),
+    gauge('sinkd_workers', 'Workers.', [{ value: 1 }]),
+  ];
+}
+
+function value(fs: readonly MetricFamily[], name: string, labels?: Record<string, string>): number | undefined {
+  const f = fs.find((x) => x.name === name);
+  return f?.samples.find((s) => JSON.stringify(s.labels ?? {}) === JSON.stringify(labels ?? {}))?.value;
 }
 
 describe('Histogram', () => {
@@ -31,26 +47,42 @@ describe('Histogram', () => {
   });
 });
 
-describe('mergeSnapshots', () => {
-  it('adds the workers counters and caches, keeps the list size once, and reports the worst store state', () => {
-    const m = mergeSnapshots([snapshot(), snapshot({ store: { state: 'degraded', reason: 'redis down' }, blocklist: { block: 100, allow: 2, version: 8 } })])!;
-    expect(m.workers).toBe(2);
-    expect(m.queries.sinkholed).toBe(10);
-    expect(m.transports).toEqual({ udp: 80, tcp: 12 });
-    expect(m.upstreams[0]!.latency.count).toBe(4);
-    expect(m.upstreams[0]!.errors).toBe(4);
-    expect(m.cache.entries).toBe(20);
-    expect(m.blocklist).toEqual({ block: 100, allow: 2, version: 8 });
-    expect(m.store).toEqual({ state: 'degraded', reason: 'redis down' });
-    expect(m.hits!.recorded).toBe(10);
+describe('mergeFamilies', () => {
+  it("adds the workers' counters, caches and histograms, keeps what every worker holds once (max), and counts the workers", () => {
+    const m = mergeFamilies([families(), families({ sinkholed: 7, state: 'degraded', version: 8 })]);
+    expect(value(m, 'sinkd_queries_total', { result: 'sinkholed' })).toBe(12);
+    expect(value(m, 'sinkd_queries_by_transport_total', { transport: 'tcp' })).toBe(12);
+    expect(m.find((f) => f.name === 'sinkd_upstream_latency_seconds')!.histograms![0]!.data.count).toBe(4);
+    expect(value(m, 'sinkd_cache_entries')).toBe(20);
+    expect(value(m, 'sinkd_blocklist_version')).toBe(8);
+    expect(value(m, 'sinkd_store_state', { state: 'degraded' })).toBe(1);
+    expect(value(m, 'sinkd_workers')).toBe(2);
   });
-  it('is null with no workers', () => {
-    expect(mergeSnapshots([])).toBeNull();
+  it('does not change the parts it adds up', () => {
+    const a = families();
+    mergeFamilies([a, families()]);
+    expect(value(a, 'sinkd_queries_total', { result: 'sinkholed' })).toBe(5);
+    expect(a.find((f) => f.name === 'sinkd_upstream_latency_seconds')!.histograms![0]!.data.count).toBe(2);
+  });
+});
+
+describe('MetricsRegistry', () => {
+  it("collects every registered component's families at read time", () => {
+    const r = new MetricsRegistry();
+    let n = 0;
+    r.add(() => [counter('sinkd_a_total', 'A.', [{ value: n }])]);
+    r.add(() => [gauge('sinkd_b', 'B.', [{ value: 2 }])]);
+    n = 3;
+    expect(r.collect().map((f) => [f.name, f.samples[0]!.value])).toEqual([
+      ['sinkd_a_total', 3],
+      ['sinkd_b', 2],
+    ]);
   });
 });
 
 describe('renderPrometheus', () => {
-  const text = renderPrometheus(snapshot());
+  const fs = families();
+  const text = renderPrometheus([...fs, cacheHitRatio(fs)]);
   it('writes only HELP/TYPE comments and well-formed samples', () => {
     for (const line of text.trimEnd().split('\n')) {
       expect(line).toMatch(/^(# (HELP|TYPE) sinkd_\w+ .+|sinkd_\w+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? -?[\d.e+-]+)$/);
@@ -64,6 +96,8 @@ describe('renderPrometheus', () => {
     expect(text).toContain('sinkd_upstream_latency_seconds_bucket{pool="resolver",le="+Inf"} 2');
     expect(text).toContain('sinkd_cache_hit_ratio 0.75');
     expect(text).toContain('sinkd_store_state{state="synced"} 1');
-    expect(text).toContain('sinkd_blocklist_rules{kind="block"} 100');
+  });
+  it('escapes label values', () => {
+    expect(renderPrometheus([gauge('sinkd_x', 'X.', [{ labels: { pool: 'a"b\\c\nd' }, value: 1 }])])).toContain('sinkd_x{pool="a\\"b\\\\c\\nd"} 1');
   });
 });

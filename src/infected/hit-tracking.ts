@@ -1,0 +1,69 @@
+// Infected-host tracking as a component: the hit store (embedded, Redis, or a worker's channel
+// to its primary) and the recorder that buffers hits in front of it. It owns the hit log events
+// (hits-dropped, hit-store-down, hit-store-up) and the hit metrics.
+
+import type { SinkdConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Component, Health } from '../lifecycle/component.js';
+import { counter, gauge, type MetricFamily } from '../metrics/family.js';
+import { HitRecorder } from './hit-recorder.js';
+import type { HitStore } from './hit-store.js';
+import type { Hit } from './model.js';
+
+/** Most hits per store write. */
+const MAX_BATCH = 10_000;
+
+export class HitTracking implements Component {
+  readonly name = 'hits';
+  readonly recorder: HitRecorder;
+  private failing: string | null = null;
+
+  constructor(
+    readonly store: HitStore,
+    settings: SinkdConfig['infected'],
+    log: Logger,
+  ) {
+    this.recorder = new HitRecorder(
+      store,
+      { maxBuffered: settings.bufferHits, flushIntervalMs: settings.flushIntervalMs, maxBatch: MAX_BATCH },
+      {
+        dropped: (count, total) =>
+          log.warn({ event: 'hits-dropped', count, total }, `dropped ${count} sinkhole hits (${total} in all): the hit buffer was full while the hit store was unreachable`),
+        storeFailed: (reason) => {
+          this.failing = reason;
+          log.warn({ event: 'hit-store-down', store: store.description, reason }, `cannot record hits in ${store.description}: ${reason}; buffering (newest ${settings.bufferHits} kept)`);
+        },
+        storeRecovered: () => {
+          this.failing = null;
+          log.info({ event: 'hit-store-up', store: store.description }, `recording hits in ${store.description} again`);
+        },
+      },
+    );
+  }
+
+  async start(): Promise<void> {
+    this.recorder.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.recorder.stop();
+    await this.store.close().catch(() => {});
+  }
+
+  health(): Health {
+    return this.failing === null ? { state: 'ok' } : { state: 'degraded', reason: `hit store ${this.store.description}: ${this.failing}` };
+  }
+
+  record(hit: Hit): void {
+    this.recorder.record(hit);
+  }
+
+  metrics(): MetricFamily[] {
+    const r = this.recorder;
+    return [
+      counter('sinkd_hits_recorded_total', 'Sinkhole hits handed to the infected-host recorder.', [{ value: r.stats.recorded }]),
+      counter('sinkd_hits_dropped_total', 'Sinkhole hits dropped because the buffer was full while the hit store was down.', [{ value: r.stats.dropped }]),
+      gauge('sinkd_hits_buffered', 'Sinkhole hits waiting to be written to the hit store.', [{ value: r.buffered }]),
+    ];
+  }
+}

@@ -1,0 +1,75 @@
+// Everything that answers queries, built from one config: the resolver chain (and the seized
+// zones' chains inside it), its caches, upstream pools and rate limiter. A config reload builds
+// a new Resolver beside the running one, keeping the caches when their settings did not change,
+// and the query handler swaps to it at once.
+
+import type { SinkdConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Chain } from '../chain/step.js';
+import { buildChain } from '../chain/build-chain.js';
+import { aclStep } from '../acl/setup.js';
+import { clientLimitStep } from '../client-limit/setup.js';
+import { PolicyStep, type MatcherSource, type SinkholeEvent } from '../policy/policy-step.js';
+import { MinimalAnyStep } from '../any/minimal-any-step.js';
+import { AnswerCache } from '../cache/answer-cache.js';
+import { CacheStep } from '../cache/cache-step.js';
+import { cacheMetrics } from '../cache/metrics.js';
+import { ForwardStep } from '../upstream/forward-step.js';
+import { resolverUpstreams } from '../upstream/setup.js';
+import { upstreamMetrics, type NamedPool } from '../upstream/metrics.js';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import { rrlMetrics } from '../rrl/metrics.js';
+import type { ResponseRateLimiter } from '../rrl/rate-limiter.js';
+import { responseRateLimiter, seizedZones } from '../zone/setup.js';
+import type { MetricFamily } from '../metrics/family.js';
+
+export interface ResolverDeps {
+  /** The blocklist the policy steps read (swapped atomically by the mirror). */
+  readonly lists: MatcherSource;
+  readonly onSinkhole: (event: SinkholeEvent) => void;
+}
+
+export class Resolver {
+  private constructor(
+    readonly chain: Chain,
+    readonly cache: AnswerCache,
+    /** The seized zones' relayed answers; null without zones. */
+    readonly zoneCache: AnswerCache | null,
+    readonly upstreams: UpstreamPool,
+    private readonly pools: readonly NamedPool[],
+    private readonly rrl: ResponseRateLimiter | null,
+    /** Which names sinkd answers as an authority (their error replies say RA=0). */
+    readonly authoritativeFor: (qname: string) => boolean,
+    private readonly cacheSettings: SinkdConfig['cache'],
+  ) {}
+
+  /** `previous`: the resolver a reload replaces; its caches are kept if the cache settings are the same. */
+  static build(config: SinkdConfig, deps: ResolverDeps, log: Logger, previous: Resolver | null = null): Resolver {
+    const sameCache = previous !== null && JSON.stringify(previous.cacheSettings) === JSON.stringify(config.cache);
+    const cache = sameCache ? previous.cache : new AnswerCache(config.cache);
+    const zoneCache = config.zones.length === 0 ? null : sameCache && previous.zoneCache ? previous.zoneCache : new AnswerCache(config.cache, Date.now, 'authority');
+    const upstreams = resolverUpstreams(config, log);
+    const rrl = responseRateLimiter(config);
+    const zones = zoneCache ? seizedZones(config, { ...deps, cache: new CacheStep(zoneCache), rrl }, log) : null;
+    const chain = buildChain({
+      zones: zones?.step,
+      clientLimit: clientLimitStep(config.clientLimit, log),
+      acl: aclStep(config.acl),
+      policy: new PolicyStep(deps.lists, config.sinkhole, deps.onSinkhole),
+      any: new MinimalAnyStep(),
+      cache: new CacheStep(cache),
+      forward: new ForwardStep(upstreams),
+    });
+    const pools = [{ pool: 'resolver', upstreams }, ...(zones?.pools ?? [])];
+    const seized = zones?.seized;
+    return new Resolver(chain, cache, zoneCache, upstreams, pools, rrl, (qname) => seized?.find(qname) !== undefined, config.cache);
+  }
+
+  metrics(): MetricFamily[] {
+    return [
+      ...upstreamMetrics(this.pools),
+      ...cacheMetrics(this.zoneCache ? [this.cache, this.zoneCache] : [this.cache]),
+      ...(this.rrl ? rrlMetrics(this.rrl) : []),
+    ];
+  }
+}

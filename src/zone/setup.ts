@@ -1,0 +1,67 @@
+// From `zones:` to one chain per seized zone (order in src/chain/build-chain.ts), looked up by
+// the zones step; each zone's original servers are a pool of their own.
+
+import type { SinkdConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Next } from '../chain/step.js';
+import { buildZoneChain } from '../chain/build-chain.js';
+import type { CacheStep } from '../cache/cache-step.js';
+import { MinimalAnyStep } from '../any/minimal-any-step.js';
+import { PolicyStep, type MatcherSource, type SinkholeEvent } from '../policy/policy-step.js';
+import { ResponseRateLimiter } from '../rrl/rate-limiter.js';
+import { CidrSet } from '../net/cidr.js';
+import { zoneOrigins } from '../upstream/setup.js';
+import type { NamedPool } from '../upstream/metrics.js';
+import { ApexStep } from './apex-step.js';
+import { OriginForwardStep } from './origin-forward-step.js';
+import { RateLimitStep } from './rate-limit-step.js';
+import { SeizedZones } from './seized-zones.js';
+import { ZoneStep } from './zone-step.js';
+
+export interface ZoneDeps {
+  readonly lists: MatcherSource;
+  readonly onSinkhole: (event: SinkholeEvent) => void;
+  /** The authority cache every zone shares (TTLs kept, referrals cached). */
+  readonly cache: CacheStep;
+  readonly rrl: ResponseRateLimiter | null;
+}
+
+export interface BuiltZones {
+  readonly step: ZoneStep;
+  readonly seized: SeizedZones<Next>;
+  readonly pools: NamedPool[];
+}
+
+export function seizedZones(config: SinkdConfig, deps: ZoneDeps, log: Logger): BuiltZones {
+  const rrlEvents = {
+    limited: (prefix: string, req: { query: { qname: string } }, verdict: string) =>
+      log.warn({ event: 'rrl-limit', prefix, qname: req.query.qname, verdict }, `rate limiting answers to ${prefix} (${req.query.qname}: ${verdict}); logged once a minute per prefix`),
+  };
+  const pools: NamedPool[] = [];
+  const seized = new SeizedZones(
+    config.zones.map((zone) => {
+      const origins = zoneOrigins(zone, config, log);
+      pools.push({ pool: `zone:${zone.name}`, upstreams: origins });
+      const sinkhole = { ...config.sinkhole, ipv4: zone.sinkhole?.ipv4 ?? config.sinkhole.ipv4, ipv6: zone.sinkhole?.ipv6 ?? config.sinkhole.ipv6 };
+      const chain = buildZoneChain({
+        ...(deps.rrl ? { rrl: new RateLimitStep(deps.rrl, zone.name, rrlEvents) } : {}),
+        apex: new ApexStep(zone),
+        policy: new PolicyStep(deps.lists, sinkhole, deps.onSinkhole, { apex: zone.name, soa: zone.soa }),
+        any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
+        cache: deps.cache,
+        origin: new OriginForwardStep(origins, zone.name, (name) => {
+          const rule = deps.lists.matcher.match(name);
+          return rule !== undefined && rule.name.length > zone.name.length;
+        }),
+      });
+      return [zone.name, chain.handle] as const;
+    }),
+  );
+  return { step: new ZoneStep(seized), seized, pools };
+}
+
+/** From `rrl:` to the limiter the seized zones share (null without zones or when switched off). */
+export function responseRateLimiter(config: Pick<SinkdConfig, 'zones' | 'rrl'>): ResponseRateLimiter | null {
+  if (config.zones.length === 0 || !config.rrl.enabled) return null;
+  return new ResponseRateLimiter({ ...config.rrl, exemptClients: new CidrSet(config.rrl.exempt) });
+}
