@@ -132,11 +132,11 @@ describe('server fuzz: a live sinkd under hostile UDP and TCP input', () => {
   });
 
   it('never failed inside: no internal errors, no error-level logs, every listener still bound', async () => {
-    expect(sinkd.server.handler.counts.errors).toBe(0);
+    expect(sinkd.server.handler!.counts.errors).toBe(0);
     const errors = sinkd.logs.filter((l) => Number(l.level) >= 50);
     expect(errors).toEqual([]);
     const r = await probe(sinkd.port, `final.${BLOCKED}`, 'tcp', (s) => (s.addresses.includes('0.0.0.0') ? null : JSON.stringify(s)));
     expect(r.failure).toBeNull();
-    console.log(`server fuzz: handler counts ${JSON.stringify(sinkd.server.handler.counts)}; upstream saw ${upstream.count()} queries`);
+    console.log(`server fuzz: handler counts ${JSON.stringify(sinkd.server.handler!.counts)}; upstream saw ${upstream.count()} queries`);
   });
 });
