@@ -18,7 +18,8 @@ import { ZoneStep } from '../zone/zone-step.js';
 import { ApexStep } from '../zone/apex-step.js';
 import { OriginForwardStep } from '../zone/origin-forward-step.js';
 import { RateLimitStep } from '../zone/rate-limit-step.js';
-import { ResponseRateLimiter } from '../rrl/index.js';
+import { ResponseRateLimiter, type Account } from '../rrl/index.js';
+import { WildcardProber } from '../zone/wildcard-prober.js';
 import { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
@@ -215,8 +216,7 @@ export class SinkdServer {
   ): SeizedZones<Next> {
     const log = this.log;
     const rrlEvents = {
-      limited: (prefix: string, req: { query: { qname: string } }, verdict: string) =>
-        log.warn({ event: 'rrl-limit', prefix, qname: req.query.qname, verdict }, `rate limiting answers to ${prefix} (${req.query.qname}: ${verdict}); logged once a minute per prefix`),
+      limited: (prefix: string, req: { query: { qname: string } }, verdict: string, account: Account) => this.logRrlLimit(prefix, req.query.qname, verdict, account),
     };
     const zoneCache = new CacheStep(zoneCacheStore);
     return new SeizedZones(
@@ -227,19 +227,36 @@ export class SinkdServer {
         });
         zonePools.push({ zone: zone.name, pool });
         const sinkhole = { ...config.sinkhole, ipv4: zone.sinkhole?.ipv4 ?? config.sinkhole.ipv4, ipv6: zone.sinkhole?.ipv6 ?? config.sinkhole.ipv6 };
+        const listed = (name: string) => {
+          const rule = this.mirror.matcher.match(name);
+          return rule !== undefined && rule.name.length > zone.name.length;
+        };
+        const wildcards = rrl
+          ? new WildcardProber(pool, zone.name, listed, {
+              found: (ancestor) =>
+                log.info({ event: 'rrl-wildcard', zone: zone.name, wildcard: `*.${ancestor}` }, `${zone.name}: the provider synthesises names below ${ancestor} (a wildcard); rate limiting counts those answers as one`),
+            })
+          : undefined;
+        wildcards?.prime();
         const chain = buildZoneChain({
-          ...(rrl ? { rrl: new RateLimitStep(rrl, zone.name, rrlEvents) } : {}),
+          ...(rrl ? { rrl: new RateLimitStep(rrl, zone.name, rrlEvents, wildcards) } : {}),
           apex: new ApexStep(zone),
           policy: new PolicyStep(this.mirror, sinkhole, (e) => this.logSinkhole(e), { apex: zone.name, soa: zone.soa }),
           any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
           cache: zoneCache,
-          origin: new OriginForwardStep(pool, zone.name, (name) => {
-            const rule = this.mirror.matcher.match(name);
-            return rule !== undefined && rule.name.length > zone.name.length;
-          }),
+          origin: new OriginForwardStep(pool, zone.name, listed),
         });
         return [zone.name, chain.handle] as const;
       }),
+    );
+  }
+
+  /** One line per limited client prefix a minute (the limiter's log interval). */
+  private logRrlLimit(prefix: string, qname: string, verdict: string, account: Account): void {
+    const what = account.kind === 'error' ? 'error answers' : account.kind === 'nxdomain' ? `NXDOMAIN answers (${account.key})` : `answers (${account.key})`;
+    this.log.warn(
+      { event: 'rrl-limit', prefix, qname, verdict, kind: account.kind, account: account.key },
+      `rate limiting ${what} to ${prefix}${qname ? `, e.g. ${qname}` : ''}: ${verdict}; logged once a minute per prefix`,
     );
   }
 
