@@ -18,8 +18,9 @@ import { ZoneStep } from '../zone/zone-step.js';
 import { ApexStep } from '../zone/apex-step.js';
 import { OriginForwardStep } from '../zone/origin-forward-step.js';
 import { RateLimitStep } from '../zone/rate-limit-step.js';
-import { ResponseRateLimiter, type Account } from '../rrl/index.js';
+import { ResponseRateLimiter, limitReply, type Account } from '../rrl/index.js';
 import { WildcardProber } from '../zone/wildcard-prober.js';
+import { RefusalLimitStep } from '../acl/refusal-limit-step.js';
 import { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
@@ -152,6 +153,12 @@ export class SinkdServer {
       this.parts.chain.handle,
       (err, client) => log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
       (qname) => this.parts.seized?.find(qname) !== undefined,
+      (client, reply, questionEnd) => {
+        const rrl = this.parts.rrl;
+        if (rrl === null) return reply;
+        const out = limitReply(rrl, client.address, reply, questionEnd, 'error', '', (prefix, verdict) => this.logRrlLimit(prefix, '', verdict, { kind: 'error', key: '' }));
+        return out.length === 0 ? null : out;
+      },
     );
   }
 
@@ -185,8 +192,12 @@ export class SinkdServer {
     const zonePools: { zone: string; pool: UpstreamPool }[] = [];
     const zones = zoneCache ? this.buildZones(config, zoneCache, rrl, zonePools) : null;
     const limit = config.clientLimit;
+    const acl = new CidrSet(config.acl.allow);
     const chain = buildChain({
       ...(zones ? { zones: new ZoneStep(zones) } : {}),
+      ...(zones && rrl
+        ? { refusalLimit: new RefusalLimitStep(rrl, acl, { limited: (prefix, req, verdict) => this.logRrlLimit(prefix, req.query.qname, verdict, { kind: 'error', key: '' }) }) }
+        : {}),
       ...(limit.queriesPerSecond > 0
         ? {
             clientLimit: new ClientLimitStep(
@@ -198,7 +209,7 @@ export class SinkdServer {
             ),
           }
         : {}),
-      acl: new AclStep(new CidrSet(config.acl.allow)),
+      acl: new AclStep(acl),
       policy: new PolicyStep(this.mirror, config.sinkhole, (e) => this.logSinkhole(e)),
       any: new MinimalAnyStep(),
       cache: new CacheStep(cache),

@@ -198,6 +198,38 @@ describe.skipIf(SKIP !== null)(`seized-zone RRL against unique-question floods${
     await expectOthersAnswered('127.0.113.1', 400);
   });
 
+  it('(e) REFUSED floods (names outside the zones, client outside the acl) are counted per client prefix', async () => {
+    const names = Array.from({ length: 400 }, (_, i) => `q${i}.victim-${i % 7}.example`);
+    const packets = names.map((n, i) => buildQuery(n, { type: 'A', id: i + 1, rd: true, edns: { udpSize: 1232 } }));
+    const f = await flood(sinkd.port, '127.0.14.1', packets);
+    console.log(`(e) REFUSED flood: ${f.summary}`);
+    expectLimited(f, 1, (h) => question(names[h.id - 1]!));
+    for (const h of f.full) expect(h.rcode, f.summary).toBe(RCODE.REFUSED);
+    // Another outside prefix is still told REFUSED, and still gets the zone's answers.
+    const refused = await queryUdp(sinkd.port, 'elsewhere.example', { source: '127.0.114.1' });
+    expect(refused.header.rcode).toBe(RCODE.REFUSED);
+    await expectOthersAnswered('127.0.114.1', 500);
+    // The resolver side for the allowed client is untouched.
+    const clean = await queryUdp(sinkd.port, 'clean.example', { source: '127.0.0.1' });
+    expect(clean.header.rcode).toBe(RCODE.NOERROR);
+    expect(clean.answers).toHaveLength(1);
+  });
+
+  it('(f) FORMERR and NOTIMP floods are counted per client prefix as errors', async () => {
+    const packets = Array.from({ length: 400 }, (_, i) => {
+      const q = buildQuery(`f${i}.${ORIGIN}`, { type: 'A', id: i + 1, rd: false });
+      // Even: no question (FORMERR); odd: opcode 2, STATUS (NOTIMP).
+      if (i % 2 === 0) return q.subarray(0, 12).fill(0, 4, 6);
+      q[2] = (q[2]! & 0x87) | (2 << 3);
+      return q;
+    });
+    const f = await flood(sinkd.port, '127.0.15.1', packets);
+    console.log(`(f) FORMERR/NOTIMP flood: ${f.summary}`);
+    expectLimited(f, 1, (h) => (h.id % 2 === 1 ? 12 : packets[h.id - 1]!.length));
+    for (const h of f.full) expect([RCODE.FORMERR, RCODE.NOTIMP], f.summary).toContain(h.rcode);
+    await expectOthersAnswered('127.0.115.1', 600);
+  });
+
   it('(g) random names under a delegated subzone are counted as one referral, the delegation\'s', async () => {
     const tag = Date.now().toString(36);
     const names = Array.from({ length: 400 }, (_, i) => `g${i}z${tag}.sub.${ORIGIN}`);
