@@ -12,7 +12,7 @@
 // - NXDOMAIN: the zone (BIND: the zone origin); errors: nothing, one account per prefix (BIND);
 // - sinkhole: the listed entry that matched, whatever the name below it and the type;
 // - sinkd's own RFC 8482 answer to ANY: the zone (it is made for any name, existing or not);
-// - a reply sinkd cannot read, or one it cannot place yet: the zone.
+// - a reply sinkd cannot read: the zone.
 
 import { HEADER_SIZE, QType, Rcode } from '../wire/constants.js';
 import { readName, skipName } from '../wire/names.js';
@@ -82,13 +82,13 @@ export function accountFor(
     if (cut !== null) return { kind: 'answer', key: `${cut}/referral` };
     const x = wildcardOf(qname, zone, qtype, wildcards, null, 0, nowMs);
     if (x === UNREADABLE) return { kind: 'answer', key: `${zone}/unreadable` };
-    return { kind: 'answer', key: x === null ? `${qname}/nodata` : x === LEARNING ? `${zone}/learning` : `*.${x}/nodata` };
+    return { kind: 'answer', key: x === null ? `${qname}/nodata` : `*.${x}/nodata` };
   }
   const first = firstAnswerType(reply, questionEnd);
   const x = first < 0 ? UNREADABLE : wildcardOf(qname, zone, qtype, wildcards, reply, questionEnd, nowMs);
   if (x === UNREADABLE) return { kind: 'answer', key: `${zone}/unreadable` };
   const type = first === QType.CNAME && qtype !== QType.CNAME ? 'cname' : String(qtype);
-  return { kind: 'answer', key: x === null ? `${qname}/${type}` : x === LEARNING ? `${zone}/learning` : `*.${x}/${type}` };
+  return { kind: 'answer', key: x === null ? `${qname}/${type}` : `*.${x}/${type}` };
 }
 
 /** The type of the answer section's first record, or -1 when it does not parse. */
@@ -98,14 +98,12 @@ function firstAnswerType(reply: Buffer, questionEnd: number): number {
   return afterName < 0 || afterName + 2 > reply.length ? -1 : reply.readUInt16BE(afterName);
 }
 
-/** wildcardOf's answer while what it needs is still being learned. */
-const LEARNING = '\0learning';
 /** wildcardOf's answer when the answer section it had to compare does not parse. */
 const UNREADABLE = '\0unreadable';
 
 /**
- * X when the answer for qname looks synthesised by the provider's wildcard `*.X`, null when it is
- * the name's own, LEARNING when sinkd does not know yet.
+ * X when the answer for qname looks synthesised by the provider's wildcard `*.X` (or may be, as
+ * far as sinkd knows yet), null when it is the name's own.
  *
  * A relayed answer does not say whether it came from a wildcard (nsd gives the question's name as
  * the owner; only DNSSEC would tell, and the seized zones of 2014 were unsigned). What sinkd can do
@@ -123,6 +121,13 @@ const UNREADABLE = '\0unreadable';
  * Reaching qname's parent without a match: the answer is qname's own. That is the common case, a
  * real hostname straight below the apex: one lookup (the apex is NO_WILDCARD), and a resolver that
  * asks millions of different real hostnames keeps one account per name, as with BIND.
+ *
+ * Where the walk meets what is not known yet (the milliseconds a probe takes, or an ancestor the
+ * bounded prober has no room or budget for), the answer is counted as if that ancestor had the
+ * wildcard: it exists for real, so a flood gets at most one account per real name, and it is the
+ * very account the wildcard's answers get once learned. A resolver asking many different real
+ * names meanwhile is counted per ancestor: per host for `www.host.no-ip.biz`, and for the apex
+ * only in the moments after a start (the apex is asked about at once, see WildcardProber.prime).
  */
 function wildcardOf(
   qname: string,
@@ -142,12 +147,12 @@ function wildcardOf(
   let answer = -1; // the reply's answerFingerprint, computed when first needed
   for (;;) {
     const state = wildcards.wildcardAt(ancestor, qtype, nowMs);
-    if (state === UNKNOWN) return LEARNING;
+    if (state === UNKNOWN) return ancestor;
     if (state === WILDCARD) {
       // reply null: NODATA, which below a wildcard is the wildcard's whatever the type (BIND).
       if (reply === null) return ancestor;
       const fp = wildcards.fingerprint(ancestor, qtype, nowMs);
-      if (fp === UNKNOWN) return LEARNING;
+      if (fp === UNKNOWN) return ancestor;
       if (answer < 0) {
         const own = answerFingerprint(reply, questionEnd);
         if (own === null) return UNREADABLE;

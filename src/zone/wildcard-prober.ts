@@ -9,8 +9,8 @@
 // (the oldest forgotten first), and each fact re-checked after `refreshMs` (the provider may add a
 // wildcard) while the old one is still used. The walk that asks only visits ancestors that exist
 // for real, so in steady state this is a few queries a minute per real ancestor and type. What is
-// not known yet is UNKNOWN at once (the caller never waits): the rate limiter then holds the
-// reply in one "learning" account per zone for the milliseconds a probe takes.
+// not known yet is UNKNOWN at once (the caller never waits): the rate limiter then counts the reply
+// as if that ancestor had a wildcard, until the probe's answer is in.
 
 import { randomBytes } from 'node:crypto';
 import { HEADER_SIZE, QClass, QType, Rcode, encodeName } from '../wire/index.js';
@@ -36,6 +36,8 @@ export interface WildcardProberOptions {
 
 /** The wildcard has no data of the type asked: no positive answer can be the wildcard's. */
 const NO_DATA = -5;
+/** Types remembered per ancestor (a flood of random types must not grow an entry without bound). */
+const MAX_TYPES = 64;
 
 interface Entry {
   state: number;
@@ -127,7 +129,9 @@ export class WildcardProber implements WildcardKnowledge {
         entry.fingerprints.clear();
       } else {
         if (entry.state !== WILDCARD) this.#found(ancestor);
-        entry.fingerprints.set(qtype, { value: result.fingerprint, at });
+        const fps = entry.fingerprints;
+        if (fps.size >= MAX_TYPES && !fps.has(qtype)) fps.delete(fps.keys().next().value!);
+        fps.set(qtype, { value: result.fingerprint, at });
       }
       entry.state = result.state;
       entry.checkedAt = at;

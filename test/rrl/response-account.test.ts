@@ -175,10 +175,18 @@ describe('accountFor: answers a provider wildcard synthesises', () => {
     expect(account(wildcardAnswer(same), same, T.A, 'relayed', knowledge(DYN)).key).toBe(`*.dyn.${ZONE}/1`);
   });
 
-  it('while the wildcards of an ancestor are being learned, debits the zone\'s one learning account', () => {
+  it('while the wildcards of an ancestor are being learned, counts the answer as that ancestor\'s wildcard\'s', () => {
     const name = `x.dyn.${ZONE}`;
-    expect(account(wildcardAnswer(name), name, T.A, 'relayed', knowledge({})).key).toBe(`${ZONE}/learning`);
-    expect(account(wildcardAnswer(name), name, T.A, 'relayed', knowledge({ [ZONE]: { state: NO_WILDCARD }, [`dyn.${ZONE}`]: { state: WILDCARD } })).key).toBe(`${ZONE}/learning`);
+    expect(account(wildcardAnswer(name), name, T.A, 'relayed', knowledge({})).key).toBe(`*.${ZONE}/1`);
+    // The very account it will have once learned: a flood gets no second one meanwhile.
+    expect(account(wildcardAnswer(name), name, T.A, 'relayed', knowledge({ [ZONE]: { state: NO_WILDCARD } })).key).toBe(`*.dyn.${ZONE}/1`);
+    expect(account(wildcardAnswer(name), name, T.A, 'relayed', knowledge({ [ZONE]: { state: NO_WILDCARD }, [`dyn.${ZONE}`]: { state: WILDCARD } })).key).toBe(`*.dyn.${ZONE}/1`);
+    // Real names two labels down, each below its own real host, are counted per host meanwhile.
+    const keys = new Set(Array.from({ length: 100 }, (_, i) => {
+      const www = `www.host${i}.${ZONE}`;
+      return account(reply(www, T.A, { answers: [a('10.1.0.1')] }), www, T.A, 'relayed', knowledge({ [ZONE]: { state: NO_WILDCARD } })).key;
+    }));
+    expect(keys.size).toBe(100);
     // Real hostnames straight below a known apex never wait for anything.
     const host = `host1.${ZONE}`;
     const w = knowledge({ [ZONE]: { state: NO_WILDCARD } });

@@ -132,6 +132,18 @@ describe('WildcardProber', () => {
     provider.release();
   });
 
+  it('remembers at most 64 types per ancestor, whatever types a flood asks for', async () => {
+    let now = 1_000_000;
+    const provider = new Provider();
+    const prober = new WildcardProber(provider, ZONE, () => false, { probesPerSecond: 1000, now: () => now });
+    prober.wildcardAt(`dyn.${ZONE}`, 1, now);
+    await settle();
+    for (let t = 1000; t < 1200; t++) prober.fingerprint(`dyn.${ZONE}`, t, now);
+    await settle();
+    const known = Array.from({ length: 200 }, (_, i) => prober.fingerprint(`dyn.${ZONE}`, 1000 + i, now)).filter((f) => f !== UNKNOWN);
+    expect(known).toHaveLength(64);
+  });
+
   it('does not ask about an ancestor with no room for a label below it', () => {
     const provider = new Provider();
     const prober = new WildcardProber(provider, ZONE);
