@@ -163,6 +163,9 @@ describe.skipIf(SKIP !== null)(`seized-zone RRL against unique-question floods${
     // dyn.no-ip.biz has one.
     expectLimited(f, 1, (h) => question(names[h.id - 1]!));
     expect(f.bytesOut / f.bytesIn, f.summary).toBeLessThan(4);
+    // The operator is told once what sinkd found, and which account the flood went over.
+    expect(sinkd.logs.filter((l) => l.event === 'rrl-wildcard').map((l) => l.wildcard)).toEqual([`*.dyn.${ORIGIN}`]);
+    expect(sinkd.logs.filter((l) => l.event === 'rrl-limit' && l.prefix === '127.0.10.0/24').map((l) => l.account)).toEqual([`*.dyn.${ORIGIN}/16`]);
     await expectOthersAnswered('127.0.110.1', 100);
     // A resolver elsewhere still gets the wildcard's answer for a name of its own.
     const other = await queryUdp(sinkd.port, `mine.dyn.${ORIGIN}`, { source: '127.0.110.1', type: 'A', rd: false });
