@@ -8,6 +8,8 @@ import { buildSteps, type Chain, type FinalStep, type Step } from './step.js';
 export interface ResolverSteps {
   /** Absent when no seized zone is configured (a LAN resolver pays nothing for the feature). */
   readonly zones?: Step;
+  /** Present only with seized zones and rrl.enabled (see the position's reason below). */
+  readonly refusalLimit?: Step;
   /** Absent when clientLimit.queriesPerSecond is 0. */
   readonly clientLimit?: Step;
   readonly acl: Step;
@@ -24,6 +26,12 @@ export function buildChain(s: ResolverSteps): Chain {
       //    resolvers are the clients), under rate limiting instead of an access list; names in a
       //    seized zone leave here through the zone's own chain (buildZoneChain), never below.
       s.zones,
+      // 0b. refusal-rrl: around client-limit and the acl, so that every REFUSED they give a client
+      //    outside the acl is rate limited per client prefix: with seized zones sinkd faces the
+      //    whole Internet, and those are reflected packets. Only in seized-zone mode: a LAN resolver
+      //    is not meant to face the Internet, its REFUSEDs are already bounded per client by
+      //    client-limit, and its behaviour stays as it was.
+      s.refusalLimit,
       // 1. client-limit: before any work is done for a flooding client, and before the acl so
       //    that even REFUSED answers to a flood are bounded.
       s.clientLimit,

@@ -28,4 +28,6 @@ export type ResultKind = (typeof ResultKind)[keyof typeof ResultKind];
 export interface Reply {
   readonly kind: ResultKind;
   readonly bytes: Buffer;
+  /** SINKHOLED: the listed entry that matched (response rate limiting counts by it). */
+  readonly rule?: string;
 }

@@ -75,7 +75,7 @@ export class PolicyStep implements Step {
       q.edns === null ? null : replyOpt(req, { code: Ede.BLOCKED, text: this.textFor(rule) }),
       this.flags,
     );
-    return { kind: ResultKind.SINKHOLED, bytes };
+    return { kind: ResultKind.SINKHOLED, bytes, rule: rule.name };
   }
 
   private textFor(rule: Rule): string {

@@ -2,3 +2,15 @@
 export { ResponseRateLimiter, type LimitedAccount, type ResponseKind, type RrlStats, type RrlVerdict } from './rate-limiter.js';
 export { RRL_DEFAULTS, resolveRrlOptions, type ClientSet, type RrlConfig, type RrlOptions } from './options.js';
 export { ClientPrefixer, FAMILY_V4, FAMILY_V6, NOT_AN_ADDRESS } from './client-prefix.js';
+export {
+  accountFor,
+  answerFingerprint,
+  NO_WILDCARD,
+  NO_WILDCARDS,
+  UNKNOWN,
+  WILDCARD,
+  type Account,
+  type ReplyOrigin,
+  type WildcardKnowledge,
+} from './response-account.js';
+export { limitReply, slipReply, type OnLimited } from './limited-reply.js';

@@ -33,6 +33,11 @@ export class QueryHandler {
     private readonly onError: (err: unknown, client: ClientAddress) => void,
     /** Names sinkd answers as an authority (seized zones): their error replies say RA=0 too. */
     private readonly authoritativeFor: (qname: string) => boolean = () => false,
+    /**
+     * Response rate limiting of the FORMERR/NOTIMP/BADVERS answers made here, over UDP: the reply,
+     * its TC=1 slip, or null (send nothing). Set in seized-zone mode, where anyone may send them.
+     */
+    private readonly limitError: (client: ClientAddress, reply: Buffer, questionEnd: number) => Buffer | null = (_c, reply) => reply,
   ) {}
 
   /** Hot reload: queries from now on run through `chain`; those in flight finish on the old one. */
@@ -51,15 +56,20 @@ export class QueryHandler {
           return null;
         case 'formerr':
           this.counts.formerr++;
-          return errorReply(raw, parsed.questionEnd, Rcode.FORMERR, null);
+          return this.limited(errorReply(raw, parsed.questionEnd, Rcode.FORMERR, null), parsed.questionEnd, client, transport);
         case 'notimp':
           this.counts.notimp++;
-          return errorReply(raw, parsed.questionEnd, Rcode.NOTIMP, null);
+          return this.limited(errorReply(raw, parsed.questionEnd, Rcode.NOTIMP, null), parsed.questionEnd, client, transport);
         case 'badvers':
           this.counts.formerr++;
-          return errorReply(raw, parsed.query.questionEnd, Rcode.BADVERS, { dnssecOk: parsed.query.edns?.dnssecOk ?? false }, {
-            recursionAvailable: !this.authoritativeFor(parsed.query.qname),
-          });
+          return this.limited(
+            errorReply(raw, parsed.query.questionEnd, Rcode.BADVERS, { dnssecOk: parsed.query.edns?.dnssecOk ?? false }, {
+              recursionAvailable: !this.authoritativeFor(parsed.query.qname),
+            }),
+            parsed.query.questionEnd,
+            client,
+            transport,
+          );
       }
     }
     const req: DnsRequest = { raw, query: parsed.query, client, transport };
@@ -81,6 +91,10 @@ export class QueryHandler {
         return this.failed(req, err);
       },
     );
+  }
+
+  private limited(reply: Buffer, questionEnd: number, client: ClientAddress, transport: Transport): Buffer | null {
+    return transport === 'udp' ? this.limitError(client, reply, questionEnd) : reply;
   }
 
   private finish(req: DnsRequest, reply: Reply): Buffer | null {

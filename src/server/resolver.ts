@@ -7,7 +7,11 @@ import type { SinkdConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Chain } from '../chain/step.js';
 import { buildChain } from '../chain/build-chain.js';
-import { aclStep } from '../acl/setup.js';
+import { AclStep } from '../acl/acl-step.js';
+import { RefusalLimitStep } from '../acl/refusal-limit-step.js';
+import { CidrSet } from '../net/cidr.js';
+import { limitReply } from '../rrl/index.js';
+import type { ClientAddress } from '../chain/request.js';
 import { clientLimitStep } from '../client-limit/setup.js';
 import { PolicyStep, type MatcherSource, type SinkholeEvent } from '../policy/policy-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
@@ -20,7 +24,7 @@ import { upstreamMetrics, type NamedPool } from '../upstream/metrics.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { rrlMetrics } from '../rrl/metrics.js';
 import type { ResponseRateLimiter } from '../rrl/rate-limiter.js';
-import { responseRateLimiter, seizedZones } from '../zone/setup.js';
+import { responseRateLimiter, rrlLimitLogger, seizedZones } from '../zone/setup.js';
 import type { MetricFamily } from '../metrics/family.js';
 
 export interface ResolverDeps {
@@ -40,6 +44,8 @@ export class Resolver {
     private readonly rrl: ResponseRateLimiter | null,
     /** Which names sinkd answers as an authority (their error replies say RA=0). */
     readonly authoritativeFor: (qname: string) => boolean,
+    /** Response rate limiting of the error answers the query handler makes itself (see build). */
+    readonly limitError: (client: ClientAddress, reply: Buffer, questionEnd: number) => Buffer | null,
     private readonly cacheSettings: SinkdConfig['cache'],
   ) {}
 
@@ -51,10 +57,14 @@ export class Resolver {
     const upstreams = resolverUpstreams(config, log);
     const rrl = responseRateLimiter(config);
     const zones = zoneCache ? seizedZones(config, { ...deps, cache: new CacheStep(zoneCache), rrl }, log) : null;
+    const acl = new CidrSet(config.acl.allow);
+    const logLimit = rrlLimitLogger(log);
     const chain = buildChain({
       zones: zones?.step,
+      refusalLimit:
+        zones && rrl ? new RefusalLimitStep(rrl, acl, { limited: (prefix, req, verdict) => logLimit(prefix, req.query.qname, verdict, { kind: 'error', key: '' }) }) : undefined,
       clientLimit: clientLimitStep(config.clientLimit, log),
-      acl: aclStep(config.acl),
+      acl: new AclStep(acl),
       policy: new PolicyStep(deps.lists, config.sinkhole, deps.onSinkhole),
       any: new MinimalAnyStep(),
       cache: new CacheStep(cache),
@@ -62,7 +72,14 @@ export class Resolver {
     });
     const pools = [{ pool: 'resolver', upstreams }, ...(zones?.pools ?? [])];
     const seized = zones?.seized;
-    return new Resolver(chain, cache, zoneCache, upstreams, pools, rrl, (qname) => seized?.find(qname) !== undefined, config.cache);
+    // FORMERR/NOTIMP/BADVERS are made by the wire parser, outside the chain; with seized zones
+    // anyone on the Internet can make sinkd send them, so they share the prefix's error account.
+    const limitError = (client: ClientAddress, reply: Buffer, questionEnd: number): Buffer | null => {
+      if (rrl === null) return reply;
+      const out = limitReply(rrl, client.address, reply, questionEnd, 'error', '', (prefix, verdict) => logLimit(prefix, '', verdict, { kind: 'error', key: '' }));
+      return out.length === 0 ? null : out;
+    };
+    return new Resolver(chain, cache, zoneCache, upstreams, pools, rrl, (qname) => seized?.find(qname) !== undefined, limitError, config.cache);
   }
 
   metrics(): MetricFamily[] {

@@ -86,6 +86,7 @@ export class SinkdServer {
         this.resolver.chain.handle,
         (err, client) => log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
         (qname) => this.resolver!.authoritativeFor(qname),
+        (client, reply, questionEnd) => this.resolver!.limitError(client, reply, questionEnd),
       );
       this.listeners = new DnsListeners(config.listen, this.handler, config.tcp);
       components.push(this.listeners);
