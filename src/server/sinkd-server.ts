@@ -109,7 +109,8 @@ export class SinkdServer {
     }
     // 4. admin: once there is something to report on; a worker leaves it to its primary.
     if (config.admin.listen && role !== 'worker') {
-      this.admin = new AdminServer(config, config.admin.listen, { store: hitStore, recorder: this.hits?.recorder ?? null }, opts.status ?? this.status());
+      const status = opts.status ? this.withCatcherMetrics(opts.status) : this.status();
+      this.admin = new AdminServer(config, config.admin.listen, { store: hitStore, recorder: this.hits?.recorder ?? null }, status);
       components.push(this.admin);
     }
     // 5. url lists: in the background, after everything serves (a slow feed must not delay answers).
@@ -216,6 +217,17 @@ export class SinkdServer {
 
   private status(): NodeStatus {
     return { metrics: async () => this.metrics(), readiness: async () => ({ ...this.readiness() }) };
+  }
+
+  /** A primary's figures are its workers'; the catcher runs in the primary only, so its own are added. */
+  private withCatcherMetrics(workers: NodeStatus): NodeStatus {
+    return {
+      metrics: async () => {
+        const m = await workers.metrics();
+        return m === null || this.catcher === null ? m : [...m, ...this.catcher.metrics()];
+      },
+      readiness: () => workers.readiness(),
+    };
   }
 
   private onSinkhole(e: SinkholeEvent): void {
