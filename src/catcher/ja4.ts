@@ -15,10 +15,10 @@
 //
 // Where sinkd's differs from the specification: only TLS over TCP is seen, so the first
 // character is always "t" (never "q" or "d"); only the first ClientHello of a connection is
-// fingerprinted, and only if it arrives whole within the catcher's byte limit; GREASE is also
-// left out of the signature algorithms, as the specification's "ignore GREASE values anywhere"
-// says (some implementations keep them there). The raw (`_r`) and original-order (`_o`)
-// variants are not computed.
+// fingerprinted, and only if it arrives whole within the catcher's byte limit (a cut-off hello
+// is logged as tls without a fingerprint); SSL 2.0-format hellos are not fingerprinted. GREASE
+// is left out of the signature algorithms too, as the specification's "ignore GREASE values
+// anywhere" asks. The raw (`_r`) and original-order (`_o`) variants are not computed.
 
 import { createHash } from 'node:crypto';
 import { EXT_ALPN, EXT_SERVER_NAME, isGrease, type ClientHello } from './tls-client-hello.js';
