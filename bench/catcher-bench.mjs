@@ -5,6 +5,8 @@
 //   1. starts sinkd pinned to CPU 0, with the catcher on a loopback port, its sinkhole address
 //      the catcher's, its admin listener (for /metrics), and a blocklist of 200 names;
 //   2. measures, each for --seconds:
+//        bare-node-tcp     the ceiling: a bare Node TCP server answering every connection the
+//                          same way, with nothing parsed or logged ("catches/s" = connections/s)
 //        dns-alone         dnsperf (blocked names: sinkhole answers) with the catcher idle
 //        catcher-alone     connections as fast as the catcher takes them: catches/s
 //        dns+catcher@RATE  dnsperf while connections arrive at a fixed --catch-rate
@@ -267,13 +269,74 @@ function loader(dir, catcherPort, rate) {
   return start(cmd, args, { stdout: 'pipe' });
 }
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+/** CPU seconds sinkd has used (user + system), from /proc: on a shared machine, work per CPU
+ *  second says more about sinkd than work per wall second. */
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** The ceiling: a bare Node TCP server on the server CPU that answers every connection's first
+ *  bytes with the catcher's empty 200 and closes (no parsing, no log). */
+const BARE_TCP = `const net = require('net');
+net.createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end('HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n')); })
+  .listen(Number(process.argv[1]), '127.0.0.1');`;
+
+async function bareRow(dir) {
+  if (interrupted) return null;
+  const port = await freePort();
+  const [cmd, args] = pinned(SERVER_CPU, process.execPath, ['-e', BARE_TCP, String(port)]);
+  const bare = start(cmd, args);
+  try {
+    for (let i = 0; i < 50; i++) {
+      const up = await new Promise((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), resolve(true)));
+        s.on('error', () => resolve(false));
+      });
+      if (up) break;
+      await sleep(100);
+    }
+    const cpu0 = cpuSeconds(bare.child.pid);
+    const wall0 = Date.now();
+    const l = loader(dir, port, 0);
+    await l.done;
+    const cpu = cpu0 === null ? null : cpuSeconds(bare.child.pid) - cpu0;
+    const load = JSON.parse(l.out.trim().split('\n').pop() || '{}');
+    const r = {
+      row: 'bare-node-tcp',
+      qps: null,
+      lost: null,
+      catchesPerSecond: Math.round(load.closed / SECONDS),
+      catches: load.closed,
+      sinkdCpuPct: cpu === null ? null : Math.round((cpu / ((Date.now() - wall0) / 1000)) * 100),
+      catchesPerCpuSecond: cpu ? Math.round(load.closed / cpu) : null,
+      qpsPerCpuSecond: null,
+      generator: load,
+    };
+    log(`bare-node-tcp: ${JSON.stringify(r)}`);
+    return r;
+  } finally {
+    await stop(bare);
+  }
+}
+
 async function row(name, ctx, { dns, rate }) {
   if (interrupted) return null;
   const before = await metrics(ctx.adminPort);
+  const cpu0 = cpuSeconds(ctx.pid);
+  const wall0 = Date.now();
   const d = dns ? dnsperf(ctx.dir, ctx.dnsPort) : null;
   const l = rate === undefined ? null : loader(ctx.dir, ctx.catcherPort, rate);
   await Promise.all([d?.done, l?.done]);
   const after = await metrics(ctx.adminPort);
+  const cpu = cpu0 === null ? null : cpuSeconds(ctx.pid) - cpu0;
+  const wall = (Date.now() - wall0) / 1000;
   const load = l ? JSON.parse(l.out.trim().split('\n').pop() || '{}') : null;
   const r = {
     row: name,
@@ -281,6 +344,10 @@ async function row(name, ctx, { dns, rate }) {
     lost: d ? lostOf(d) : null,
     catchesPerSecond: l ? Math.round((after.catches - before.catches) / SECONDS) : null,
     catches: after.catches - before.catches,
+    sinkdCpuPct: cpu === null ? null : Math.round((cpu / wall) * 100),
+    // Per CPU second of sinkd: what one core would do if sinkd had it to itself.
+    catchesPerCpuSecond: l && cpu ? Math.round((after.catches - before.catches) / cpu) : null,
+    qpsPerCpuSecond: d && cpu && !l ? Math.round((qpsOf(d) * SECONDS) / cpu) : null,
     generator: load,
   };
   log(`${name}: ${JSON.stringify(r)}`);
@@ -326,9 +393,9 @@ async function main() {
         await sleep(200);
       }
     }
-    const ctx = { dir, dnsPort, catcherPort, adminPort };
+    const ctx = { dir, dnsPort, catcherPort, adminPort, pid: sinkd.child.pid };
     const rate = int('catch-rate', 1, 1_000_000);
-    const results = [];
+    const results = [await bareRow(dir)];
     try {
       results.push(await row('dns-alone', ctx, { dns: true }));
       results.push(await row('catcher-alone', ctx, { dns: false, rate: 0 }));
@@ -339,8 +406,12 @@ async function main() {
     }
     const done = results.filter(Boolean);
     console.log(`\nsinkhole catcher bench: ${SECONDS} s per row; sinkd on CPU ${CAN_PIN ? SERVER_CPU : 'any'}, dnsperf (-c 20 -q 100) and the connection generator (${CONCURRENCY} at once) on CPU ${CAN_PIN ? LOAD_CPU : 'any'}; ${os.cpus()[0]?.model ?? 'cpu?'} x${CPUS}, Node ${process.version}\n`);
-    console.log('row                   DNS qps   lost   catches/s');
-    for (const r of done) console.log(`${r.row.padEnd(20)} ${String(r.qps ?? '-').padStart(8)} ${String(r.lost ?? '-').padStart(6)} ${String(r.catchesPerSecond ?? '-').padStart(11)}`);
+    console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+    console.log('row                   DNS qps   lost   catches/s   sinkd cpu   qps/cpu-s   catches/cpu-s');
+    const cell = (v, w) => String(v ?? '-').padStart(w);
+    for (const r of done) {
+      console.log(`${r.row.padEnd(20)} ${cell(r.qps, 8)} ${cell(r.lost, 6)} ${cell(r.catchesPerSecond, 11)} ${cell(r.sinkdCpuPct === null ? null : `${r.sinkdCpuPct}%`, 11)} ${cell(r.qpsPerCpuSecond, 11)} ${cell(r.catchesPerCpuSecond, 15)}`);
+    }
     console.log(JSON.stringify({ bench: 'catcher', date: new Date().toISOString(), node: process.version, cpus: CPUS, pinned: CAN_PIN, secondsPerRow: SECONDS, concurrency: CONCURRENCY, results: done }));
     return interrupted ? 130 : 0;
   } finally {
