@@ -346,7 +346,8 @@ async function row(name, ctx, { dns, rate }) {
     catches: after.catches - before.catches,
     sinkdCpuPct: cpu === null ? null : Math.round((cpu / wall) * 100),
     // Per CPU second of sinkd: what one core would do if sinkd had it to itself.
-    catchesPerCpuSecond: l && cpu ? Math.round((after.catches - before.catches) / cpu) : null,
+    // Only for rows with one job: with both, the CPU second is shared and cannot be split.
+    catchesPerCpuSecond: l && cpu && !d ? Math.round((after.catches - before.catches) / cpu) : null,
     qpsPerCpuSecond: d && cpu && !l ? Math.round((qpsOf(d) * SECONDS) / cpu) : null,
     generator: load,
   };
