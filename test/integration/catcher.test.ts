@@ -107,7 +107,8 @@ describe('what the catcher records', () => {
 
   it("a TLS ClientHello from Node's tls client: SNI, ALPN and a JA4 fingerprint, then the connection is closed", async () => {
     const err = await new Promise<Error>((resolve) => {
-      const s = tls.connect({ host: '127.0.0.1', port: port2, localAddress: '127.0.0.22', servername: 'c2.evil.example', ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false });
+      const tcp = net.connect({ host: '127.0.0.1', port: port2, localAddress: '127.0.0.22' });
+      const s = tls.connect({ socket: tcp, servername: 'c2.evil.example', ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false });
       s.on('secureConnect', () => resolve(new Error('handshake completed')));
       s.on('error', resolve);
     });
