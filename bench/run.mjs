@@ -39,7 +39,8 @@ const USAGE = `usage: node bench/run.mjs [options]        (or: npm run bench -- 
   --repeat N         measure each mix N times, report the run with the median qps
                      (default 1; use 3 on noisy machines and VMs)
   --only LIST        comma-separated rows to run, e.g. blocked,cached
-                     (rows: ${'$ROWS'})
+                     (rows: ${'$ROWS'});
+                     --only catcher runs the sinkhole catcher's bench (bench/catcher-bench.mjs)
   --target HOST:PORT bench an already running server instead of starting sinkd
                      (nsd is still started as the upstream; see --nsd-port, --workdir)
   --sinkd FILE       sinkd entry point (default dist/cli/main.js), e.g. another build
@@ -164,6 +165,13 @@ const TARGET = opts.target ? parseHostPort(opts.target) : null;
 const EXTRA_LIST = opts['extra-list'] ? path.resolve(opts['extra-list']) : null;
 if (EXTRA_LIST && !fs.existsSync(EXTRA_LIST)) die(`--extra-list: ${EXTRA_LIST} does not exist`);
 if (opts.sinkd) SINKD_MAIN = path.resolve(opts.sinkd);
+
+// `--only catcher`: the sinkhole catcher's figures come from their own harness.
+if (!SOAK && opts.only?.split(',').map((s) => s.trim()).includes('catcher')) {
+  if (opts.only.trim() !== 'catcher') die('--only catcher runs on its own (bench/catcher-bench.mjs)');
+  const pass = ['--seconds', String(SECONDS), '--server-cpu', String(SERVER_CPU), '--load-cpu', String(LOAD_CPU), ...(opts.sinkd ? ['--sinkd', opts.sinkd] : [])];
+  process.exit(spawnSync(process.execPath, [path.join(HERE, 'catcher-bench.mjs'), ...pass], { stdio: 'inherit' }).status ?? 1);
+}
 
 let rowsWanted = SOAK ? ['mixed'] : ALL_ROWS;
 if (opts.only && !SOAK) {

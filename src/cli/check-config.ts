@@ -5,6 +5,7 @@ import { access, constants } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { loadConfig, ConfigError } from '../config/load.js';
 import { formatEndpoint } from '../net/address.js';
+import { SignatureTable } from '../catcher/signatures.js';
 import { configOption, serveOverrideOptions } from './config-options.js';
 import { overridesFrom, type ServeArgs } from './overrides.js';
 
@@ -29,6 +30,12 @@ export const checkConfigCommand: CommandModule<object, ServeArgs> = {
       }
     }
     if (config.upstreams.length === 0) problems.push('upstreams: none configured and none usable in /etc/resolv.conf');
+    let signatures: SignatureTable | null = null;
+    try {
+      signatures = SignatureTable.load(config.catcher.signatures);
+    } catch (err) {
+      problems.push(...(err as Error).message.split('\n'));
+    }
     if (problems.length > 0) {
       process.stderr.write(`${config.configFile ?? '(built-in defaults)'}:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
       process.exit(1);
@@ -42,6 +49,7 @@ export const checkConfigCommand: CommandModule<object, ServeArgs> = {
         `  allowlists: ${config.allowlists.map((s) => s.path ?? s.url).join(', ') || '(none)'}`,
         `  sinkhole:   ${config.sinkhole.mode} A=${config.sinkhole.ipv4} AAAA=${config.sinkhole.ipv6} ttl=${config.sinkhole.ttl}s`,
         ...config.zones.map((z) => `  zone:       ${z.name} (authoritative; clean names from ${z.nameservers.map(formatEndpoint).join(', ')})`),
+        `  catcher:    ${config.catcher.listen.length === 0 ? 'off' : `${config.catcher.listen.map(formatEndpoint).join(', ')} (${signatures?.size ?? 0} signatures)`}`,
         ...(config.zones.length === 0
           ? []
           : [`  rrl:        ${config.rrl.enabled ? `${config.rrl.responsesPerSecond}/s per /${config.rrl.ipv4PrefixLength} and /${config.rrl.ipv6PrefixLength}, slip ${config.rrl.slip}${config.rrl.logOnly ? ', log only' : ''}` : 'off'}`]),

@@ -27,4 +27,5 @@ export const serveOverrideOptions = {
   'log-level': { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   admin: { type: 'string', describe: 'admin HTTP listener HOST:PORT for /report, /api/report, /metrics, /healthz, /readyz (default: off)' },
   workers: { type: 'string', describe: 'worker processes serving DNS: N or auto (one per CPU core); default 1' },
+  catcher: { type: 'string', array: true, describe: 'sinkhole catcher: record TCP connections to HOST:PORT, an address of this host that --sinkhole-ipv4/-ipv6 answers with (repeatable; default: off)' },
 } satisfies Record<string, Options>;

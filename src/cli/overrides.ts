@@ -13,6 +13,7 @@ export interface ServeArgs {
   redis?: string;
   admin?: string;
   workers?: string;
+  catcher?: string[];
 }
 
 /** The environment variable that stands in for --redis (the flag wins). */
@@ -31,5 +32,6 @@ export function overridesFrom(args: ServeArgs, env: NodeJS.ProcessEnv = process.
     redis: args.redis ?? (env[REDIS_URL_ENV] || undefined),
     admin: args.admin,
     workers: args.workers,
+    catcher: args.catcher,
   };
 }

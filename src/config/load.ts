@@ -27,6 +27,8 @@ export interface CliOverrides {
   admin?: string;
   /** --workers N|auto */
   workers?: string;
+  /** --catcher HOST:PORT (repeatable) */
+  catcher?: string[];
 }
 
 export interface LoadOptions {
@@ -47,6 +49,7 @@ const FLAG_KEYS: ReadonlyArray<[flag: string, path: readonly string[]]> = [
   ['--redis', ['redis', 'url']],
   ['--admin', ['admin', 'listen']],
   ['--workers', ['workers']],
+  ['--catcher', ['catcher', 'listen']],
 ];
 
 interface Layer {
@@ -132,6 +135,7 @@ function flagLayer(o: CliOverrides, cwd: string): Layer {
   if (o.redis !== undefined) values.redis = { url: o.redis };
   if (o.admin !== undefined) values.admin = { listen: o.admin };
   if (o.workers !== undefined) values.workers = /^\d+$/.test(o.workers) ? Number(o.workers) : o.workers;
+  if (o.catcher?.length) values.catcher = { listen: o.catcher };
   return {
     values,
     // The offending value is quoted in the message, so the flag name is enough to find it.
@@ -163,6 +167,10 @@ function withAbsoluteListPaths(values: Record<string, unknown>, base: string): R
         return e;
       }),
     };
+  }
+  const catcher = values.catcher;
+  if (isPlainObject(catcher) && Array.isArray(catcher.signatures)) {
+    out.catcher = { ...catcher, signatures: catcher.signatures.map((p: unknown) => (typeof p === 'string' && p !== '' ? resolve(base, p) : p)) };
   }
   const store = values.store;
   if (isPlainObject(store) && typeof store.path === 'string' && store.path !== '') out.store = { ...store, path: resolve(base, store.path) };

@@ -168,6 +168,43 @@ const rrl = strict({
   exempt: list(cidr, 'CIDR prefixes').prefault([]),
 }).prefault({});
 
+/** The sinkhole catcher's TCP addresses: the port is part of what the malware connects to, so it must be given. */
+const catcherEndpoint = parsedBy((s) => {
+  const e = parseEndpoint(s, 0);
+  if (e.port === 0) throw new Error(`bad address ${JSON.stringify(s)}: give the port, e.g. 192.0.2.66:80 or [2001:db8::66]:443`);
+  return e;
+}, 'HOST:PORT');
+
+/** The sinkhole catcher (src/catcher): records what infected hosts do at the sinkhole address. */
+const catcher = strict({
+  // [] = off. The addresses must be the sinkhole addresses DNS answers with, on this host.
+  listen: list(catcherEndpoint, 'HOST:PORT addresses')
+    .superRefine((eps, ctx) => {
+      const seen = new Map<string, number>();
+      eps.forEach((e, i) => {
+        const key = `${e.host}|${e.port}`;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else ctx.addIssue({ code: 'custom', path: [i], message: `same address as catcher.listen[${first}]` });
+      });
+    })
+    .prefault([]),
+  // A check-in or a request head is a few hundred bytes; a ClientHello with post-quantum key shares ~2 KB.
+  maxBytes: int(512, 1_048_576).prefault(8192),
+  // From the accept: malware speaks first and at once; a trickle is not waited for.
+  timeoutMs: int(100, 600_000).prefault(5000),
+  maxConnections: int(1, 1_000_000).prefault(1024),
+  maxConnectionsPerClient: int(1, 1_000_000).prefault(16),
+  // The operator's signature files, tried before the shipped config/catcher-signatures.yaml.
+  signatures: list(text('a file path'), 'signature files').prefault([]),
+})
+  .superRefine((c, ctx) => {
+    if (c.maxConnectionsPerClient > c.maxConnections) {
+      ctx.addIssue({ code: 'custom', path: ['maxConnectionsPerClient'], message: `must not exceed catcher.maxConnections (${c.maxConnections})` });
+    }
+  })
+  .prefault({});
+
 /** redis://[user:pass@]host:port[/db] or rediss:// (TLS); empty means the embedded store. */
 const redisUrl = z.string({ error: 'must be a redis:// or rediss:// URL, or "" for the embedded store' }).refine((s) => {
   if (s === '') return true;
@@ -309,4 +346,5 @@ export const configSchema = strict({
     })
     .prefault([]),
   rrl,
+  catcher,
 });

@@ -18,3 +18,5 @@ export type LogLevel = SinkdConfig['log']['level'];
 export type ZoneSpec = SinkdConfig['zones'][number];
 /** Response rate limiting of seized-zone answers over UDP (BIND's RRL; see src/rrl/options.ts). */
 export type RrlSettings = SinkdConfig['rrl'];
+/** The sinkhole catcher: TCP listeners on the sinkhole address (src/catcher). */
+export type CatcherConfig = SinkdConfig['catcher'];

@@ -7,7 +7,7 @@ import type { SinkdConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { formatEndpoint, type Endpoint } from '../net/address.js';
 import { Lifecycle, type Component } from '../lifecycle/component.js';
-import { gauge, MetricsRegistry, type MetricFamily } from '../metrics/family.js';
+import { gauge, mergeFamilies, MetricsRegistry, type MetricFamily } from '../metrics/family.js';
 import type { SinkholeEvent } from '../policy/policy-step.js';
 import { SinkholeLog } from '../log/sinkhole-log.js';
 import { openStore } from '../store/open-store.js';
@@ -19,6 +19,8 @@ import { HitTracking } from '../infected/hit-tracking.js';
 import { sinkholeHit } from '../infected/sinkhole-hit.js';
 import { AdminServer, type NodeStatus } from '../admin/admin-server.js';
 import { warnWholeZoneRules } from '../zone/whole-zone-rules.js';
+import type { SinkholeCatcher } from '../catcher/catcher.js';
+import { sinkholeCatcher } from '../catcher/setup.js';
 import { QueryHandler } from './query-handler.js';
 import { queryMetrics } from './query-metrics.js';
 import { DnsListeners } from './dns-listeners.js';
@@ -45,7 +47,7 @@ export interface StartOptions {
 }
 
 /** Settings a reload cannot change under a running process (sockets, connections, stores). */
-const RESTART_ONLY = ['listen', 'tcp', 'redis', 'store', 'infected', 'admin'] as const;
+const RESTART_ONLY = ['listen', 'tcp', 'redis', 'store', 'infected', 'admin', 'catcher'] as const;
 
 export class SinkdServer {
   private readonly lifecycle: Lifecycle;
@@ -54,6 +56,7 @@ export class SinkdServer {
   readonly handler: QueryHandler | null = null;
   private readonly listeners: DnsListeners | null = null;
   private readonly admin: AdminServer | null = null;
+  private readonly catcher: SinkholeCatcher | null = null;
   readonly blocklist: SharedBlocklist;
   readonly hits: HitTracking | null;
   private readonly sinkholeLog: SinkholeLog;
@@ -93,11 +96,24 @@ export class SinkdServer {
       this.metricsRegistry.add(() => [...queryMetrics(this.handler!), ...this.resolver!.metrics()]);
     }
     this.metricsRegistry.add(() => this.blocklist.metrics());
-    if (this.hits) this.metricsRegistry.add(() => this.hits!.metrics());
+    // A worker that hands its hits to the primary leaves the hit figures to the primary, which
+    // records them again (they would count twice).
+    if (this.hits && !(role === 'worker' && opts.hitStore)) this.metricsRegistry.add(() => this.hits!.metrics());
     this.metricsRegistry.add(() => [gauge('sinkd_workers', 'Worker processes serving DNS.', [{ value: role === 'primary' ? 0 : 1 }])]);
+    // 3b. the sinkhole catcher: where the sinkhole answers send infected hosts next. One per
+    //     node, in the process that owns the hit store (a worker leaves it to its primary).
+    //     Catches go to the log; the hit stores record them in phase 2 of issue 15 (a CatchSink).
+    if (role !== 'worker') {
+      this.catcher = sinkholeCatcher(config, log, null) ?? null;
+      if (this.catcher) {
+        components.push(this.catcher);
+        this.metricsRegistry.add(() => this.catcher!.metrics());
+      }
+    }
     // 4. admin: once there is something to report on; a worker leaves it to its primary.
     if (config.admin.listen && role !== 'worker') {
-      this.admin = new AdminServer(config, config.admin.listen, { store: hitStore, recorder: this.hits?.recorder ?? null }, opts.status ?? this.status());
+      const status = opts.status ? this.primaryStatus(opts.status) : this.status();
+      this.admin = new AdminServer(config, config.admin.listen, { store: hitStore, recorder: this.hits?.recorder ?? null }, status);
       components.push(this.admin);
     }
     // 5. url lists: in the background, after everything serves (a slow feed must not delay answers).
@@ -206,6 +222,24 @@ export class SinkdServer {
     return { metrics: async () => this.metrics(), readiness: async () => ({ ...this.readiness() }) };
   }
 
+  /**
+   * A primary's /metrics and /readyz: its workers' figures added up with its own (the catcher,
+   * the url lists, the hit store it owns); ready while a worker serves and its own parts are up.
+   */
+  private primaryStatus(workers: NodeStatus): NodeStatus {
+    return {
+      metrics: async () => {
+        const m = await workers.metrics();
+        return m === null ? null : mergeFamilies([m, this.metrics()]);
+      },
+      readiness: async () => {
+        const r = await workers.readiness();
+        const own = this.readiness();
+        return { ...r, ready: r.ready && own.ready, problems: [...r.problems, ...own.problems], primary: own };
+      },
+    };
+  }
+
   private onSinkhole(e: SinkholeEvent): void {
     const hit = sinkholeHit(e);
     this.hits?.record(hit);
@@ -229,6 +263,7 @@ export class SinkdServer {
         storeState: this.blocklist.mirror.state,
         hits: this.hits?.store.description ?? 'off',
         admin: this.adminBound ? `http://${formatEndpoint(this.adminBound)}/report` : 'off',
+        catcher: this.catcher?.describe() ?? 'off',
         lists: this.blocklist.lists.map((l) => ({ source: l.spec.source, kind: l.kind, format: l.format, entries: l.rules.length, skipped: l.skipped.length })),
         rules: counts,
         chain: this.resolver?.chain.names,

@@ -14,6 +14,8 @@ export interface TestSinkd {
   server: SinkdServer;
   port: number;
   logs: Record<string, unknown>[];
+  /** The same lines as written, for checks on the bytes of the log itself. */
+  rawLogs: string[];
   dir: string;
   stop(): Promise<void>;
 }
@@ -46,13 +48,18 @@ export async function startSinkd(opts: TestSinkdOptions): Promise<TestSinkd> {
   writeFileSync(file, lines.join('\n') + '\n');
   const config = loadConfig({ config: file });
   const logs: Record<string, unknown>[] = [];
+  const rawLogs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        rawLogs.push(line);
+        logs.push(JSON.parse(line));
+      }
       cb();
     },
   });
   const log = pino({ level: 'info' }, sink);
   const server = await SinkdServer.start(config, log);
-  return { server, port: server.bound[0]!.port, logs, dir, stop: () => server.stop(1000) };
+  return { server, port: server.bound[0]!.port, logs, rawLogs, dir, stop: () => server.stop(1000) };
 }
