@@ -9,10 +9,10 @@ import type { SinkdConfig } from '../config/types.js';
 import type { HitStore } from '../infected/hit-store.js';
 import type { HitRecorder } from '../infected/hit-recorder.js';
 import { produceReport, type ReportQuery } from '../infected/report-source.js';
+import { parseSince } from '../infected/since.js';
 import type { Endpoint } from '../net/address.js';
 import { CONTENT_SECURITY_POLICY, renderHtml } from '../report/render-html.js';
 import { renderJson } from '../report/render-json.js';
-import { parseSince } from '../cli/duration.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js';
 
@@ -97,10 +97,18 @@ function parseQuery(p: URLSearchParams): ReportQuery {
   if (client !== null && isIP(client) === 0) throw new Error(`client "${client}" is not an IP address`);
   if (verdict !== null && verdict !== 'likely-infected' && verdict !== 'single-contact') throw new Error('verdict must be likely-infected or single-contact');
   return {
-    since: since === null || since === '' ? null : parseSince(since),
+    since: since === null || since === '' ? null : sinceParam(since),
     ...(client !== null ? { client } : {}),
     ...(verdict !== null ? { verdict } : {}),
   };
+}
+
+function sinceParam(text: string): number {
+  try {
+    return parseSince(text);
+  } catch (err) {
+    throw new Error(`since=${(err as Error).message}`);
+  }
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {

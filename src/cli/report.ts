@@ -14,7 +14,7 @@ import { renderHtml } from '../report/render-html.js';
 import { renderJsonChunks } from '../report/render-json.js';
 import { renderTable } from '../report/render-table.js';
 import { configOption, redisOption } from './config-options.js';
-import { parseSince } from './duration.js';
+import { parseSince } from '../infected/since.js';
 import { overridesFrom } from './overrides.js';
 
 type Format = 'table' | 'json' | 'csv' | 'html';
@@ -121,7 +121,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     try {
       if (args.since !== undefined) since = parseSince(args.since);
     } catch (err) {
-      fail((err as Error).message, 2);
+      fail(`--since ${(err as Error).message}`, 2);
     }
     if (args.client !== undefined && isIP(args.client) === 0) fail(`--client "${args.client}" is not an IP address`, 2);
     const format: Format = args.format ?? (process.stdout.isTTY && args.output === undefined ? 'table' : 'json');
