@@ -50,8 +50,12 @@ export const DEFAULT_SETTINGS = deepFreeze({
     leases: [],
     bufferHits: 100_000,
     flushIntervalMs: 1000,
+    maxNamesPerClient: 1000,
+    maxMinutesPerClient: 4096,
+    maxClients: 100_000,
+    journalMaxBytes: 16 * 1024 * 1024,
   },
-  admin: { listen: '' },
+  admin: { listen: '', allowedHosts: [], maxConnections: 32, requestTimeoutMs: 10_000 },
   zones: [],
   // The limiter's own defaults (src/rrl/options.ts says why each), on for seized zones.
   rrl: { enabled: true, ...RRL_CONFIG_DEFAULTS, exempt: [] },

@@ -276,10 +276,19 @@ export const configSchema = strict({
     ),
     bufferHits: int(1000, 10_000_000),
     flushIntervalMs: int(50, 60_000),
+    maxNamesPerClient: int(1, 1_000_000),
+    maxMinutesPerClient: int(16, 1_000_000),
+    maxClients: int(100, 100_000_000),
+    journalMaxBytes: int(4096, 1 << 30),
   }),
   admin: strict({
     // "" = off. The admin listener serves the infected-host report: keep it on loopback or a management network.
     listen: z.union([z.literal(''), parsedBy((s) => parseEndpoint(s, 9053), 'HOST:PORT')]).transform((v) => (v === '' ? null : v)),
+    // Host header names served besides the listener's own address: a page on another site that
+    // rebinds its name to this address (DNS rebinding) sends its own name and gets 421.
+    allowedHosts: list(z.string({ error: 'must be a host name' }).regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name (letters, digits, dots, hyphens)').transform((h) => h.toLowerCase()), 'host names'),
+    maxConnections: int(1, 10_000),
+    requestTimeoutMs: int(1000, 300_000),
   }),
   zones: list(zone, 'zones').superRefine((zs, ctx) => {
     const seen = new Set<string>();

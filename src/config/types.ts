@@ -105,9 +105,23 @@ export interface SinkdConfig {
     leases: { path: string; format: 'auto' | 'dnsmasq' | 'isc' | 'kea' }[];
     bufferHits: number;
     flushIntervalMs: number;
+    /** Per-client bounds of every hit store (client-bounds.ts). */
+    maxNamesPerClient: number;
+    maxMinutesPerClient: number;
+    /** The embedded store: most clients kept (least recently seen forgotten first). */
+    maxClients: number;
+    /** The embedded store: the journal is compacted into a snapshot past this size. */
+    journalMaxBytes: number;
   };
   /** The admin HTTP listener (report, later metrics and health); null = off. */
-  admin: { listen: Endpoint | null };
+  admin: {
+    listen: Endpoint | null;
+    /** Host header names served besides the listener's own address (DNS-rebinding defence). */
+    allowedHosts: string[];
+    maxConnections: number;
+    /** A request must arrive whole within this long. */
+    requestTimeoutMs: number;
+  };
   zones: ZoneSpec[];
   rrl: RrlSettings;
 }

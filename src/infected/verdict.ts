@@ -193,6 +193,8 @@ export interface BuildReportOptions {
   readonly droppedHits?: number;
   /** Seized zone apexes (lowercase, no trailing dot): names under them were asked of sinkd as their authority. */
   readonly seizedZones?: readonly string[];
+  /** Stored hit records left out as malformed; copied into the summary. */
+  readonly malformedRecords?: number;
 }
 
 /** The seized zones a client's names fall in; undefined when none (the usual LAN client). */
@@ -389,6 +391,7 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
       handled,
       hits: hitsTotal,
       ...(opts.droppedHits !== undefined && { droppedHits: opts.droppedHits }),
+      ...(opts.malformedRecords !== undefined && opts.malformedRecords > 0 && { malformedRecords: opts.malformedRecords }),
     },
   };
 }

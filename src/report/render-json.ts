@@ -54,6 +54,7 @@ function docJson(report: Report, clients: Json): Json {
       handled: report.summary.handled,
       hits: report.summary.hits,
       droppedHits: report.summary.droppedHits,
+      malformedRecords: report.summary.malformedRecords,
     },
   };
 }

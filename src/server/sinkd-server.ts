@@ -121,7 +121,7 @@ export class SinkdServer {
     });
     const config = currentConfig;
     this.sinkholeLog = new SinkholeLog(log);
-    this.hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve');
+    this.hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve', { log });
     this.recorder = this.hitStore
       ? new HitRecorder(
           this.hitStore,
@@ -256,7 +256,14 @@ export class SinkdServer {
     // Files first: an unreadable list stops sinkd before anything listens.
     const lists = await loadConfigLists(config.blocklists, config.allowlists);
     const store = openStore(config, 'serve');
-    const server = new SinkdServer(config, log, store, opts);
+    let server: SinkdServer;
+    try {
+      server = new SinkdServer(config, log, store, opts);
+    } catch (err) {
+      // E.g. another sinkd holds the embedded hit store's lock.
+      await store.close().catch(() => {});
+      throw err;
+    }
     // Workers only mirror the store; their primary imports the config lists, once for all.
     if (role !== 'worker') server.logListReports(lists);
     try {
