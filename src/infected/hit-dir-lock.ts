@@ -5,7 +5,8 @@
 // pid has been reused (a container's pid 1 restarted). Node has no flock(); this is the portable
 // equivalent, and it also tells a reader (`sinkd report`) whether a server is writing.
 
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export interface LockOwner {
   readonly pid: number;
@@ -70,6 +71,7 @@ export class HitDirLockedError extends Error {
  * reported through `stale`.
  */
 export function acquireHitDirLock(path: string, stale?: (owner: LockOwner) => void): () => void {
+  mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
     try {

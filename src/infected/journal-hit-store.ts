@@ -11,7 +11,7 @@ import type { HitFiles } from './hit-files.js';
 import { acquireHitDirLock, type LockOwner } from './hit-dir-lock.js';
 import type { JournalThreadSettings } from './journal-thread.js';
 import type { FromJournal, ToJournal } from './journal-messages.js';
-import { threadScript } from './thread-script.js';
+import { threadScript } from './background-thread.js';
 import type { ClientDelta } from './hit-delta.js';
 
 export interface HitStoreLog {

@@ -11,6 +11,7 @@ import { MemoryHitStore } from './memory-hit-store.js';
 import type { ClientBounds } from './client-bounds.js';
 import type { ClientDelta } from './hit-delta.js';
 import type { ToJournal, FromJournal } from './journal-messages.js';
+import { yieldCpuToDns } from './background-thread.js';
 
 export interface JournalThreadSettings {
   readonly files: HitFiles;
@@ -20,6 +21,7 @@ export interface JournalThreadSettings {
   readonly journalMaxBytes: number;
 }
 
+yieldCpuToDns();
 const port = parentPort!;
 const settings = workerData as JournalThreadSettings;
 const { files } = settings;
