@@ -8,88 +8,10 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import dgram from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryHitStore } from '../../src/infected/memory-hit-store.js';
-import type { Hit } from '../../src/infected/model.js';
-import { buildQuery } from '../helpers/dns-client.js';
+import { history, hostAddress, HOSTS } from '../helpers/hit-history.js';
+import { dnsTimer } from '../helpers/dns-timer.js';
 import { built, sinkdWorkspace, startServe, type SinkdProcess } from '../helpers/sinkd-process.js';
-
-const MIN = 60_000;
-const DAY = 1440;
-const HOSTS = 300;
-const NAMES = ['c2.no-ip.biz', 'worm.zapto.org', 'x.c2.no-ip.biz'];
-
-/** One host's 30 days of beacons as the store keeps them (the real per-client bound applied). */
-async function oneHostShape(now: number): Promise<(readonly [number, number])[]> {
-  const start = now - (now % MIN) - 30 * DAY * MIN + MIN;
-  const store = new MemoryHitStore(31 * DAY * MIN);
-  for (let d = 0; d < 30; d++) {
-    await store.add(Array.from({ length: DAY }, (_, i): Hit => ({ time: start + (d * DAY + i) * MIN + 500, client: '10.0.0.1', qname: NAMES[i % 3]!, qtype: 'A', rule: 'c2.no-ip.biz', source: 'list', transport: 'udp' })));
-  }
-  return [...(await store.clients({ since: null }))[0]!.minutes];
-}
-
-/** A hits.json of the earlier format: 300 hosts, 30 days. */
-async function history(now: number): Promise<string> {
-  const shape = await oneHostShape(now);
-  const minutes = Object.fromEntries(shape.map(([m, k]) => [String(m), k]));
-  const hits = shape.reduce((a, [, k]) => a + k, 0);
-  const parts: string[] = [];
-  for (let h = 0; h < HOSTS; h++) {
-    const client = `127.0.${2 + (h >> 8)}.${h & 255}`;
-    parts.push(
-      JSON.stringify({
-        client,
-        firstSeen: shape[0]![0],
-        lastSeen: shape[shape.length - 1]![0] + 500,
-        hits,
-        names: Object.fromEntries(NAMES.map((n) => [n, { hits: Math.floor(hits / 3), family: 'Bladabindi', rule: 'c2.no-ip.biz' }])),
-        families: { Bladabindi: hits },
-        minutes,
-        subnets: [],
-      }),
-    );
-  }
-  return `{"version":1,"dropped":0,"clients":[${parts.join(',')}]}`;
-}
-
-/** One UDP query at a time, each timed; null when no answer within 2 s. */
-function timer(port: number): { ask(name: string, source: string): Promise<number | null>; close(): void } {
-  const sockets = new Map<string, dgram.Socket>();
-  const socketFor = async (source: string) => {
-    let s = sockets.get(source);
-    if (!s) {
-      s = dgram.createSocket('udp4');
-      await new Promise<void>((r) => s!.bind(0, source, () => r()));
-      sockets.set(source, s);
-    }
-    return s;
-  };
-  return {
-    async ask(name, source) {
-      const s = await socketFor(source);
-      const q = buildQuery(name);
-      return new Promise<number | null>((resolve) => {
-        const t0 = process.hrtime.bigint();
-        const done = (v: number | null) => {
-          clearTimeout(t);
-          s.off('message', on);
-          resolve(v);
-        };
-        const on = (msg: Buffer) => {
-          if (msg.readUInt16BE(0) === q.readUInt16BE(0)) done(Number(process.hrtime.bigint() - t0) / 1e6);
-        };
-        const t = setTimeout(() => done(null), 2000);
-        s.on('message', on);
-        s.send(q, port, '127.0.0.1');
-      });
-    },
-    close() {
-      for (const s of sockets.values()) s.close();
-    },
-  };
-}
 
 describe.skipIf(!built)('answer times while the hit store persists 30 days x 300 hosts', () => {
   let s: SinkdProcess | undefined;
@@ -105,7 +27,7 @@ describe.skipIf(!built)('answer times while the hit store persists 30 days x 300
     const text = await history(now);
     writeFileSync(join(ws.dir, 'data', 'hits.json'), text);
     s = await startServe(ws);
-    const t = timer(ws.port);
+    const t = dnsTimer(ws.port);
     const times: number[] = [];
     let lost = 0;
     const started = Date.now();
@@ -115,7 +37,7 @@ describe.skipIf(!built)('answer times while the hit store persists 30 days x 300
     // 15 s, and on until the snapshot was rewritten twice (a busy machine migrates slowly).
     while ((Date.now() - started < 15_000 || compacted() < 2) && Date.now() - started < 60_000) {
       const h = i % HOSTS;
-      const ms = await t.ask(`q${i}.c2.no-ip.biz`, `127.0.${2 + (h >> 8)}.${h & 255}`);
+      const ms = await t.ask(`q${i}.c2.no-ip.biz`, hostAddress(h));
       if (ms === null) lost++;
       else times.push(ms);
       i++;
