@@ -18,7 +18,7 @@ const MAX_TIME = 4_102_444_800_000;
 
 export type Malformed = (client: string, why: string) => void;
 
-type MutableName = { name: string; hits: number; family?: string; rule?: string; category?: NameStat['category']; sources?: string[] };
+type MutableName = { name: string; hits: number; family?: string; rule?: string; category?: NameStat['category']; sources?: readonly string[] };
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function count(v: string): number | undefined {
@@ -32,7 +32,33 @@ function time(v: string | undefined): number | undefined {
   return Number.isInteger(n) && n >= 0 && n <= MAX_TIME ? n : undefined;
 }
 
-/** Collects one client's fields (in any order, a field seen twice overwritten), then checks and bounds them. */
+/** Sources as stored (a JSON array), parsed once per distinct text: most clients share a few lists. */
+const sourcesCache = new Map<string, readonly string[] | null>();
+const SOURCES_CACHE_MAX = 4096;
+
+function parseSources(value: string): readonly string[] | null {
+  let v = sourcesCache.get(value);
+  if (v !== undefined) return v;
+  let list: unknown;
+  try {
+    list = JSON.parse(value);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list)) v = null;
+  else {
+    const ok = list.filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= MAX_LABEL_CHARS).slice(0, MAX_SOURCES_PER_NAME);
+    v = ok.length === list.length && ok.length > 0 ? Object.freeze(ok) : null;
+  }
+  if (sourcesCache.size >= SOURCES_CACHE_MAX) sourcesCache.clear();
+  sourcesCache.set(value, v);
+  return v;
+}
+
+/**
+ * Collects one client's fields, then checks and bounds them. `paged`: fields come from HSCAN,
+ * which may repeat one (a repeat overwrites); from HGETALL each comes once, in any order.
+ */
 export class RecordBuilder {
   private first: string | undefined;
   private last: string | undefined;
@@ -40,7 +66,9 @@ export class RecordBuilder {
   private unnamed = 0;
   private ackAt: string | undefined;
   private ackNote: string | undefined;
-  private readonly names = new Map<string, MutableName>();
+  private names: MutableName[] = [];
+  /** Names by name: built when a lookup misses the last few names, or from the start when paged. */
+  private byName: Map<string, MutableName> | undefined;
   /** nf:/nr:/nc:/ns: met before their n: field (big hashes come back in any order). */
   private early: [kind: 'family' | 'rule' | 'category' | 'sources', name: string, value: string][] | undefined;
   private readonly families: string[] = [];
@@ -51,11 +79,22 @@ export class RecordBuilder {
   constructor(
     readonly client: string,
     private readonly bounds: ClientBounds,
-  ) {}
+    paged = false,
+  ) {
+    if (paged) this.byName = new Map();
+  }
 
   private problem(why: string): void {
     if (this.problems === 0) this.firstProblem = why;
     this.problems++;
+  }
+
+  /** The name an nf:/nr:/nc:/ns: field is about: small hashes come back in the order written (n: first). */
+  private find(name: string): MutableName | undefined {
+    if (this.byName !== undefined) return this.byName.get(name);
+    const names = this.names;
+    for (let k = names.length - 1; k >= 0 && k >= names.length - 4; k--) if (names[k]!.name === name) return names[k];
+    return undefined;
   }
 
   field(field: string, value: string): void {
@@ -68,11 +107,18 @@ export class RecordBuilder {
         this.problem(`name field of ${field.length} characters with hits "${value.slice(0, 20)}"`);
         return;
       }
-      const known = this.names.get(name);
-      if (known) known.hits = hits;
-      else this.names.set(name, { name, hits });
+      if (this.byName !== undefined) {
+        const known = this.byName.get(name);
+        if (known) {
+          known.hits = hits;
+          return;
+        }
+      }
+      const n: MutableName = { name, hits };
+      this.names.push(n);
+      this.byName?.set(name, n);
       // Past twice the bound (a flooded client read page by page), keep the most hit.
-      if (this.names.size > 2 * this.bounds.maxNamesPerClient) this.trimNames();
+      if (this.names.length > 2 * this.bounds.maxNamesPerClient) this.trimNames();
       return;
     }
     if (c0 === 110 && field.charCodeAt(2) === 58) {
@@ -80,7 +126,7 @@ export class RecordBuilder {
       const kind = k === 102 /* f */ ? 'family' : k === 114 /* r */ ? 'rule' : k === 99 /* c */ ? 'category' : k === 115 /* s */ ? 'sources' : undefined;
       if (kind === undefined) return;
       const name = field.slice(3);
-      const n = this.names.get(name);
+      const n = this.find(name);
       if (n !== undefined) this.setNameField(n, kind, value);
       else (this.early ??= []).push([kind, name, value]);
       return;
@@ -105,19 +151,9 @@ export class RecordBuilder {
       if (isCategory(value)) n.category = value;
       else this.problem(`category "${value.slice(0, 20)}"`);
     } else if (kind === 'sources') {
-      let list: unknown;
-      try {
-        list = JSON.parse(value);
-      } catch {
-        list = undefined;
-      }
-      if (!Array.isArray(list)) {
-        this.problem('sources that are not a list');
-        return;
-      }
-      const ok = list.filter((s): s is string => typeof s === 'string' && s.length > 0 && s.length <= MAX_LABEL_CHARS).slice(0, MAX_SOURCES_PER_NAME);
-      if (ok.length !== list.length) this.problem('unusable sources');
-      if (ok.length > 0) n.sources = ok;
+      const list = parseSources(value);
+      if (list === null) this.problem('sources that are not a list of names');
+      else n.sources = list;
     } else if (value.length > (kind === 'rule' ? MAX_NAME_CHARS : MAX_LABEL_CHARS)) this.problem(`a ${kind} too long`);
     else n[kind] = value;
   }
@@ -125,10 +161,10 @@ export class RecordBuilder {
   /** Keeps the maxNamesPerClient most hit names (ties: by name); the others' hits become unnamed. */
   private trimNames(): void {
     const max = this.bounds.maxNamesPerClient;
-    if (this.names.size <= max) return;
-    const sorted = [...this.names.values()].sort((a, b) => b.hits - a.hits || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const n of sorted.slice(max)) {
-      this.names.delete(n.name);
+    if (this.names.length <= max) return;
+    this.names.sort((a, b) => b.hits - a.hits || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const n of this.names.splice(max)) {
+      this.byName?.delete(n.name);
       this.unnamed += n.hits;
     }
   }
@@ -148,13 +184,14 @@ export class RecordBuilder {
       return undefined;
     }
     if (this.early !== undefined) {
+      this.byName ??= new Map(this.names.map((n) => [n.name, n]));
       for (const [kind, name, value] of this.early) {
-        const n = this.names.get(name);
+        const n = this.byName.get(name);
         if (n !== undefined) this.setNameField(n, kind, value);
       }
     }
     this.trimNames();
-    const names = [...this.names.values()];
+    const names = this.names;
     if (names.length > 1) names.sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name));
     const mins = this.checkedBuckets(minutes);
     const others = other.length === 0 ? other : this.checkedBuckets(other);
@@ -231,8 +268,9 @@ export function unpackRecord(ip: string, packed: string, since: number | null, b
   }
   // The script already left out minutes before the window.
   const nl2 = nl < 0 ? -1 : packed.indexOf('\n', nl + 1);
-  const minutes = nl < 0 ? [] : parseMinutes(nl2 < 0 ? packed : packed.slice(0, nl2), nl + 1);
-  const other = nl2 < 0 ? [] : parseMinutes(packed, nl2 + 1);
+  const minutes = nl < 0 ? [] : parseMinutes(packed, nl + 1, nl2 < 0 ? packed.length : nl2);
+  // Usually empty: the line feed is the last character.
+  const other = nl2 < 0 || nl2 === packed.length - 1 ? [] : parseMinutes(packed, nl2 + 1);
   return b.finish(minutes, other, since, malformed);
 }
 
@@ -240,15 +278,15 @@ export function unpackRecord(ip: string, packed: string, since: number | null, b
  * "minute,hits,minute,hits" from `from` on, as [minute, hits] oldest first. Digits are read by
  * hand (a 100,000-client report has millions of them; split and Number were a tenth of it).
  */
-export function parseMinutes(s: string, from: number): (readonly [number, number])[] {
+export function parseMinutes(s: string, from: number, to = s.length): (readonly [number, number])[] {
   const out: [number, number][] = [];
   let v = 0;
   let digits = 0;
   let minute = 0;
   let second = false;
   let sorted = true;
-  for (let i = from; i <= s.length; i++) {
-    const ch = i < s.length ? s.charCodeAt(i) : 44;
+  for (let i = from; i <= to; i++) {
+    const ch = i < to ? s.charCodeAt(i) : 44;
     if (ch >= 48 && ch <= 57) {
       v = v * 10 + (ch - 48);
       digits++;
@@ -260,9 +298,9 @@ export function parseMinutes(s: string, from: number): (readonly [number, number
       second = !second;
       v = 0;
       digits = 0;
-    } else if (ch === 44 && digits === 0 && i === s.length && !second) {
+    } else if (ch === 44 && digits === 0 && i === to && !second) {
       break; // empty list
-    } else return parseMinutesSlowly(s, from);
+    } else return parseMinutesSlowly(s.slice(0, to), from);
   }
   if (!sorted) {
     if (out.length <= 32) {

@@ -106,6 +106,7 @@ local maxNames, maxMinutes = tonumber(ARGV[7]), tonumber(ARGV[8])
 -- Names kept so far. A hash written by an earlier version has no count: about a third of its
 -- fields are names (n:, nf:, nr:).
 local nn = tonumber(redis.call('HGET', agg, 'nn'))
+local hadCount = nn ~= nil
 if not nn then nn = math.floor(redis.call('HLEN', agg) / 3) end
 local f = tonumber(redis.call('HGET', agg, 'first'))
 if (not f) or first < f then redis.call('HSET', agg, 'first', first) end
@@ -117,11 +118,17 @@ local function rank(c)
   if c == 'malware' then return 4 elseif (not c) or c == cjson.null then return 3
   elseif c == 'other' then return 2 elseif c == 'tracking' then return 1 else return 0 end
 end
-local function addSources(name, src)
+-- The name's sources: most batches bring the ones it has (one list, one source), checked by
+-- comparing the stored text first; decoded and merged only when they differ.
+local function addSources(name, src, known)
   if type(src) ~= 'table' or #src == 0 then return end
   local key = 'ns:' .. name
+  local cur = false
+  if known then
+    cur = redis.call('HGET', agg, key)
+    if cur == cjson.encode(src) then return end
+  end
   local list = {}
-  local cur = redis.call('HGET', agg, key)
   if cur then
     local ok, dec = pcall(cjson.decode, cur)
     if ok and type(dec) == 'table' then list = dec end
@@ -135,27 +142,34 @@ local function addSources(name, src)
   end
   if changed then redis.call('HSET', agg, key, cjson.encode(list)) end
 end
+local nn0 = nn
 for _, v in ipairs(d.n) do
-  local name, k = v[1], v[2]
-  if redis.call('HEXISTS', agg, 'n:' .. name) == 1 then
-    redis.call('HINCRBY', agg, 'n:' .. name, k)
-    local cur = redis.call('HGET', agg, 'nc:' .. name)
-    if rank(v[5]) > rank(cur) then
-      if v[5] == cjson.null then redis.call('HDEL', agg, 'nc:' .. name) else redis.call('HSET', agg, 'nc:' .. name, v[5]) end
+  local name, k, cat = v[1], v[2], v[5]
+  local total = redis.call('HINCRBY', agg, 'n:' .. name, k)
+  if total > k then
+    -- A name it had: the category only moves to a more severe one.
+    if cat == 'malware' then
+      redis.call('HSET', agg, 'nc:' .. name, cat)
+    else
+      local cur = redis.call('HGET', agg, 'nc:' .. name)
+      if cur and rank(cat) > rank(cur) then
+        if cat == cjson.null then redis.call('HDEL', agg, 'nc:' .. name) else redis.call('HSET', agg, 'nc:' .. name, cat) end
+      end
     end
-    addSources(name, v[6])
+    addSources(name, v[6], true)
   elseif nn < maxNames then
     nn = nn + 1
-    redis.call('HINCRBY', agg, 'n:' .. name, k)
     if v[3] ~= cjson.null then redis.call('HSET', agg, 'nf:' .. name, v[3]) end
     if v[4] ~= cjson.null then redis.call('HSET', agg, 'nr:' .. name, v[4]) end
-    if v[5] ~= cjson.null then redis.call('HSET', agg, 'nc:' .. name, v[5]) end
-    addSources(name, v[6])
+    if cat ~= cjson.null then redis.call('HSET', agg, 'nc:' .. name, cat) end
+    addSources(name, v[6], false)
   else
+    -- Past the bound: its hits count, the name is not kept.
+    redis.call('HDEL', agg, 'n:' .. name)
     redis.call('HINCRBY', agg, 'u', k)
   end
 end
-redis.call('HSET', agg, 'nn', nn)
+if nn ~= nn0 or not hadCount then redis.call('HSET', agg, 'nn', nn) end
 for fam, c in pairs(d.f) do redis.call('HINCRBY', agg, 'f:' .. fam, c) end
 if #d.s > 0 then
   local sc = tonumber(redis.call('HGET', agg, 'sc')) or 0
@@ -172,7 +186,7 @@ for m, c in pairs(d.o) do redis.call('HINCRBY', omins, m, c) end
 boundMinutes(mins, omins, maxMinutes, cutoff)
 redis.call('PEXPIRE', agg, ttl)
 redis.call('PEXPIRE', mins, ttl)
-if redis.call('EXISTS', omins) == 1 then redis.call('PEXPIRE', omins, ttl) end
+redis.call('PEXPIRE', omins, ttl)
 return 1
 `;
 
@@ -370,7 +384,7 @@ export class RedisHitStore implements HitStore {
    */
   private async readPaged(ip: string, since: number | null, malformed?: Malformed): Promise<ClientRecord | undefined> {
     const k = this.clientKeys(ip);
-    const b = new RecordBuilder(ip, this.bounds);
+    const b = new RecordBuilder(ip, this.bounds, true);
     const scan = async (key: string, each: (field: string, value: string) => void): Promise<void> => {
       let cursor = '0';
       do {
