@@ -1,6 +1,7 @@
-// Where sinkhole hits are kept, aggregated per client: in memory (the embedded default, saved to
-// a file the `sinkd report` command reads) or in Redis, where every node's hits add up to one
-// picture. Both implement this contract and pass one test suite.
+// Where sinkhole hits are kept, aggregated per client: the embedded default (a journal and a
+// snapshot beside the blocklist store, written by a server's journal thread and read by
+// `sinkd report`; in memory for tests) or Redis, where every node's hits add up to one picture.
+// All implement this contract and are checked against each other by one test suite.
 
 import { countsAsMalware, type ClientRecord, type Hit, type HitCategory } from './model.js';
 import { MAX_SOURCES_PER_NAME, MAX_SUBNETS_PER_CLIENT, mergeCategory } from './client-bounds.js';

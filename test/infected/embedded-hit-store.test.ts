@@ -243,6 +243,23 @@ describe('embedded hit store files', () => {
     }
   });
 
+  it('sinkd report ack beside a running server: the ack is kept, the server reads it, a restart keeps it', async () => {
+    const { files } = tempStore();
+    const writer = openWriter(files);
+    try {
+      await writer.add([hit(NOW - 1000, '10.8.0.1', 'c2.no-ip.biz')]);
+      expect(await openReader(files).ack('10.8.0.1', 'reimaged "x"', NOW)).toBe(true);
+      expect(await openReader(files).ack('10.8.0.99', undefined, NOW)).toBe(false);
+      expect((await writer.clients({ since: null }))[0]!.ack).toEqual({ at: NOW, note: 'reimaged "x"' });
+    } finally {
+      await writer.close();
+    }
+    expect((await openReader(files).clients({ since: null }))[0]!.ack).toEqual({ at: NOW, note: 'reimaged "x"' });
+    // A damaged acks file is no reason to stop: the report goes on without the acks.
+    writeFileSync(files.acks, '{"10.8.0.1": {"at": "soon"}, "x":');
+    expect((await openReader(files).clients({ since: null }))[0]!.ack).toBeUndefined();
+  });
+
   it('a second writer on one directory is refused, saying which process holds it; a stale lock is taken over', async () => {
     const { files } = tempStore();
     const first = openWriter(files);
