@@ -148,6 +148,23 @@ describe.skipIf(!built)('embedded hit store, black box', () => {
     expect(dataFiles(ws2.dir).filter((f) => f.startsWith('hits.json.corrupt-')).length).toBe(1);
   }, 40_000);
 
+  it('serve --workers 2: the workers hand their hits to the primary, which owns the embedded store', async () => {
+    const ws = await sinkdWorkspace({ yaml: ['infected: { flushIntervalMs: 100 }'] });
+    const p = spawnSinkd(['serve', '--config', ws.config, '--workers', '2'], { cwd: ws.dir });
+    running.push(p);
+    await p.waitFor('workers-started', 60_000);
+    // 40 queries from 4 clients, answered by either worker.
+    for (let i = 0; i < 40; i++) await expectSinkholed(ws.port, 'c2.no-ip.biz', `127.0.0.${50 + (i % 4)}`);
+    let hits = 0;
+    for (let k = 0; k < 40 && hits < 40; k++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const r = await report(ws);
+      hits = r.doc?.clients.filter((c) => c.client.startsWith('127.0.0.5')).reduce((a, c) => a + c.hits, 0) ?? 0;
+    }
+    expect(hits).toBe(40);
+    expect(p.logs().filter((l) => l.event === 'hits-loaded').length).toBe(1); // one journal thread, the primary's
+  }, 90_000);
+
   it('a second server on the same data directory says which process holds it and exits; hits add up in the first', async () => {
     const ws = await sinkdWorkspace();
     const first = await serve(ws);
