@@ -40,15 +40,25 @@ export class FileHitStore implements HitStore {
       }
       return;
     }
-    // No server: this command is the only one at the files, so it may repair them.
-    const release = acquireHitDirLock(files.lock);
+    // No server: this command is the only one at the files, so it may repair them. Only then does
+    // it take the lock (and write anything): a report on a clean or empty directory writes nothing.
+    const loaded = loadHits(files, this.store, { writerMayBeActive: false });
+    if (loaded.damaged.length === 0 && !loaded.legacyRead) return;
+    let release: (() => void) | undefined;
     try {
-      const loaded = loadHits(files, this.store, { writerMayBeActive: false });
+      release = acquireHitDirLock(files.lock);
+    } catch (err) {
+      for (const d of loaded.damaged) opts.warn(`hit store file ${d.file}: left out ${d.problems} unreadable part${d.problems === 1 ? '' : 's'} (first: ${d.first}); not repaired: ${(err as Error).message}`);
+      return;
+    }
+    try {
       const settled = settleAfterLoad(files, this.store, loaded, this.store.droppedTotal, Number.POSITIVE_INFINITY);
       for (const n of settled.notes) {
         opts.warn(`hit store file ${n.file} is damaged (${n.problems} problem${n.problems === 1 ? '' : 's'}; first: ${n.first}); moved aside to ${n.movedTo}; the report uses what could be read`);
       }
       if (settled.migrated) opts.warn(`hits moved from ${files.legacy} to ${files.snapshot} (the old file is kept as ${files.legacy}.migrated)`);
+    } catch (err) {
+      opts.warn(`cannot repair the hit store files in ${files.dir}: ${(err as Error).message}; the report uses what could be read`);
     } finally {
       release();
     }

@@ -243,6 +243,13 @@ describe('embedded hit store files', () => {
     }
   });
 
+  it('sinkd report on a directory without hit files (no server ever ran) writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sinkd-hitfiles-'));
+    const files = hitFilesFor(join(dir, 'not-yet', 'blocklist-store.jsonl'));
+    expect(await openReader(files).clients({ since: null })).toEqual([]);
+    expect(existsSync(join(dir, 'not-yet'))).toBe(false);
+  });
+
   it('sinkd report ack beside a running server: the ack is kept, the server reads it, a restart keeps it', async () => {
     const { files } = tempStore();
     const writer = openWriter(files);
