@@ -3,7 +3,7 @@
 // (log lines parsed), every wait is bounded, and every process is killed when the test file ends.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,10 @@ export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 export const built = existsSync(BIN);
 
 const live = new Set<ChildProcess>();
+const dirs: string[] = [];
 process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 export interface SinkdProcess {
@@ -33,6 +35,7 @@ export interface SinkdProcess {
 /** A temp directory with a config whose embedded stores (blocklist and hits) live in `dir`/data. */
 export async function sinkdWorkspace(opts: { list?: string; yaml?: string[]; adminPort?: number } = {}): Promise<{ dir: string; config: string; port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sinkd-proc-'));
+  dirs.push(dir);
   writeFileSync(join(dir, 'list.txt'), opts.list ?? '# family: Bladabindi\nc2.no-ip.biz\nworm.zapto.org\n');
   const port = await freePort();
   const lines = [

@@ -4,10 +4,10 @@
 // an old hits.json is migrated once; a second writer on one directory is refused. The journal
 // thread runs from dist/ (npm test builds first).
 
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hitFilesFor } from '../../src/infected/hit-files.js';
 import { FileHitStore } from '../../src/infected/file-hit-store.js';
 import { JournalHitStore } from '../../src/infected/journal-hit-store.js';
@@ -50,8 +50,14 @@ interface LogLine {
   msg: string;
 }
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function tempStore(): { dir: string; storePath: string; files: ReturnType<typeof hitFilesFor> } {
   const dir = mkdtempSync(join(tmpdir(), 'sinkd-hitfiles-'));
+  dirs.push(dir);
   const storePath = join(dir, 'blocklist-store.jsonl');
   return { dir, storePath, files: hitFilesFor(storePath) };
 }

@@ -5,7 +5,7 @@
 // hits, categories included).
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,7 @@ describe('the Redis hit store reads defensively and stays bounded', () => {
     expect(doc.clients.map((c) => c.client)).toEqual(['10.5.0.1', '10.5.0.2']);
     expect(doc.summary.malformedRecords).toBe(seen.length);
     expect(r.stderr).toContain('sinkd: warning: left out a malformed hit record of 10.5.0.3');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads a flooded client page by page: Redis keeps answering others, the record is bounded', async () => {
