@@ -227,6 +227,9 @@ return cjson.encode(agg) .. '\\n' .. window(KEYS[2]) .. '\\n' .. window(KEYS[3])
 `;
 const READ_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex');
 
+/** Index members read per call. */
+const INDEX_PAGE = 10_000;
+
 /** HSCAN page size for a client read page by page: a few milliseconds of Redis time each. */
 const SCAN_COUNT = 4000;
 
@@ -290,7 +293,7 @@ export class RedisHitStore implements HitStore {
       const score = await this.client.zscore(this.indexKey, query.client);
       ips = score !== null && (query.since === null || Number(score) >= query.since) ? [query.client] : [];
     } else {
-      ips = await this.client.zrangebyscore(this.indexKey, query.since ?? '-inf', '+inf');
+      ips = await this.indexFrom(query.since);
     }
     const since = query.since === null ? '' : String(query.since);
     const out: ClientRecord[] = [];
@@ -376,6 +379,27 @@ export class RedisHitStore implements HitStore {
       for (let k = 0; k < replies.length; k++) take(ips[from + k]!, replies[k]);
     }
     return pageBig();
+  }
+
+  /**
+   * The clients seen at or after `since`, in pages of INDEX_PAGE by rank (each call O(log N +
+   * page)): one ZRANGEBYSCORE of a million members would hold Redis for a second. A client added
+   * meanwhile may shift a page boundary: duplicates are dropped, and a client missed that way
+   * was seen after the report started.
+   */
+  private async indexFrom(since: number | null): Promise<string[]> {
+    const first = since === null ? 0 : await this.client.zcount(this.indexKey, '-inf', `(${since}`);
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (let at = first; ; at += INDEX_PAGE) {
+      const page = await this.client.zrange(this.indexKey, String(at), String(at + INDEX_PAGE - 1));
+      for (const ip of page) {
+        if (seen.has(ip)) continue;
+        seen.add(ip);
+        out.push(ip);
+      }
+      if (page.length < INDEX_PAGE) return out;
+    }
   }
 
   /**

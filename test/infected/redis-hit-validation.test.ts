@@ -168,6 +168,29 @@ describe('the Redis hit store reads defensively and stays bounded', () => {
     expect(longest[2]).toBeLessThan(Math.max(50_000, whole / 4));
   }, 60_000);
 
+  it('walks a large client index in pages: every client once, the window by score', async () => {
+    const prefix = `index${++prefixes}:`;
+    const N = 25_000;
+    const p = direct.pipeline();
+    for (let i = 0; i < N; i++) {
+      const ip = `10.9.${i >> 8}.${i & 255}`;
+      const t = T - N * 1000 + i * 1000;
+      p.hset(`${prefix}hits:{${ip}}:agg`, 'first', String(t), 'last', String(t), 'hits', '1', 'n:x.no-ip.biz', '1');
+      p.zadd(`${prefix}hits:clients`, t, ip);
+    }
+    await p.exec();
+    const store = openHitStore(config(redis.url, prefix), 'cli');
+    try {
+      const all = await store.clients({ since: null });
+      expect(all).toHaveLength(N);
+      expect(new Set(all.map((r) => r.client)).size).toBe(N);
+      const since = T - 5_000 * 1000;
+      expect(await store.clients({ since })).toHaveLength(5_000);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('bounds each client in Redis as the embedded store does: names, minutes merged into hours, categories', async () => {
     const prefix = `bound${++prefixes}:`;
     const bounds = { maxNamesPerClient: 50, maxMinutesPerClient: 64 };
