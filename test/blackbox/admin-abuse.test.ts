@@ -70,8 +70,8 @@ describe.skipIf(!built)('admin listener under abuse, DNS unaffected', () => {
       expect(answered).toBe(20);
       expect(tcp).not.toBeInstanceOf(Error);
       // requestTimeoutMs (3 s) plus the once-a-second check: every held connection is dropped.
-      for (let i = 0; i < 80 && attackers.some((a) => !a.destroyed); i++) await sleep(100);
-      expect(attackers.filter((a) => !a.destroyed).length).toBe(0);
+      // ('close' follows a socket's end by a tick or two: wait for the events, not the flags.)
+      for (let i = 0; i < 100 && closedByServer < 400; i++) await sleep(100);
       expect(closedByServer).toBe(400);
     } finally {
       stop = true;
