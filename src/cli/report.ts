@@ -14,7 +14,7 @@ import { renderHtml } from '../report/render-html.js';
 import { renderJsonChunks } from '../report/render-json.js';
 import { renderTable } from '../report/render-table.js';
 import { configOption, redisOption } from './config-options.js';
-import { parseSince } from './duration.js';
+import { parseSince } from '../infected/since.js';
 import { overridesFrom } from './overrides.js';
 
 type Format = 'table' | 'json' | 'csv' | 'html';
@@ -52,7 +52,7 @@ async function withHitStore<T>(args: { config?: string; redis?: string }, body: 
   }
   let store: HitStore;
   try {
-    store = openHitStore(config, 'cli');
+    store = openHitStore(config, 'cli', { warn: (m) => process.stderr.write(`sinkd: warning: ${m}\n`) });
   } catch (err) {
     fail((err as Error).message);
   }
@@ -121,17 +121,20 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     try {
       if (args.since !== undefined) since = parseSince(args.since);
     } catch (err) {
-      fail((err as Error).message, 2);
+      fail(`--since ${(err as Error).message}`, 2);
     }
     if (args.client !== undefined && isIP(args.client) === 0) fail(`--client "${args.client}" is not an IP address`, 2);
     const format: Format = args.format ?? (process.stdout.isTTY && args.output === undefined ? 'table' : 'json');
     await withHitStore(args, async (config, store) => {
-      const { report, leaseProblems } = await produceReport(config, store, {
+      const { report, leaseProblems, malformed } = await produceReport(config, store, {
         since,
         ...(args.client !== undefined ? { client: args.client } : {}),
         ...(args.verdict !== undefined ? { verdict: args.verdict } : {}),
       });
       for (const p of leaseProblems) process.stderr.write(`sinkd: warning: ${p} (report made without it)\n`);
+      for (const m of malformed) process.stderr.write(`sinkd: warning: left out a malformed ${m}\n`);
+      const more = (report.summary.malformedRecords ?? 0) - malformed.length;
+      if (more > 0) process.stderr.write(`sinkd: warning: left out ${more} more malformed hit records (the report's summary counts them all)\n`);
       // JSON is written as it is serialized (a 100,000-client report is ~100 MB); the others whole.
       const chunks: Iterable<string> =
         format === 'json'

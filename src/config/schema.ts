@@ -328,6 +328,14 @@ export const configSchema = strict({
     ).prefault([]),
     bufferHits: int(1000, 10_000_000).prefault(100_000),
     flushIntervalMs: int(50, 60_000).prefault(1000),
+    // Per-client bounds of every hit store (src/infected/client-bounds.ts): a client beaconing for
+    // a month, or one flooding random names, holds a bounded record.
+    maxNamesPerClient: int(1, 1_000_000).prefault(1000),
+    maxMinutesPerClient: int(16, 1_000_000).prefault(4096),
+    // The embedded store: most clients kept (least recently seen forgotten first).
+    maxClients: int(100, 100_000_000).prefault(100_000),
+    // The embedded store: the journal is compacted into a snapshot past this size.
+    journalMaxBytes: int(4096, 1 << 30).prefault(16 * 1024 * 1024),
   }).prefault({}),
   admin: strict({
     // "" = off. The admin listener serves the infected-host report: keep it on loopback or a management network.
@@ -335,6 +343,18 @@ export const configSchema = strict({
       .union([z.literal(''), parsedBy((s) => parseEndpoint(s, 9053), 'HOST:PORT')])
       .transform((v) => (v === '' ? null : v))
       .prefault(''),
+    // Host header names served besides the listener's own address: a page on another site that
+    // rebinds its name to this address (DNS rebinding) sends its own name and gets 421.
+    allowedHosts: list(
+      z
+        .string({ error: 'must be a host name' })
+        .regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name (letters, digits, dots, hyphens)')
+        .transform((h) => h.toLowerCase()),
+      'host names',
+    ).prefault([]),
+    maxConnections: int(1, 10_000).prefault(32),
+    // A request must arrive whole within this long.
+    requestTimeoutMs: int(1000, 300_000).prefault(10_000),
   }).prefault({}),
   zones: list(zone, 'zones')
     .superRefine((zs, ctx) => {

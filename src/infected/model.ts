@@ -12,10 +12,14 @@ export interface Hit {
   readonly rule: string;
   readonly source: string;
   readonly family?: string;
+  /** What kind of list the rule came from; none (older lists) counts as malware. */
+  readonly category?: 'malware' | 'ads' | 'tracking' | 'other';
   readonly transport: 'udp' | 'tcp';
   /** EDNS Client Subnet (RFC 7871) "addr/prefix": the client is a resolver in front of the hosts. */
   readonly clientSubnet?: string;
 }
+
+export type HitCategory = NonNullable<Hit['category']>;
 
 export interface NameStat {
   readonly name: string;
@@ -23,6 +27,18 @@ export interface NameStat {
   readonly family?: string;
   /** The blocklist entry the name matched (the name itself or a name above it). */
   readonly rule?: string;
+  /**
+   * The list category of the name's hits: the most severe seen (malware, then other, tracking,
+   * ads); absent for hits recorded without one, which count as malware.
+   */
+  readonly category?: HitCategory;
+  /** The list sources whose entries matched the name (a few at most). */
+  readonly sources?: readonly string[];
+}
+
+/** Does a name with this category count toward the likely-infected verdict? Malware, and unknown (older records). */
+export function countsAsMalware(category: HitCategory | undefined): boolean {
+  return category === undefined || category === 'malware';
 }
 
 /** Everything recorded about one client address over the retention window. */
@@ -34,8 +50,19 @@ export interface ClientRecord {
   /** Per query name (the name asked, not the rule), most hits first. */
   readonly names: readonly NameStat[];
   readonly families: readonly string[];
-  /** Activity per minute: [minute start (ms), hits], oldest first. */
+  /**
+   * Activity per minute: [minute start (ms), hits], oldest first. A client over the store's
+   * per-client bound has its oldest minutes merged into hour (then day) buckets, keyed by the
+   * bucket's start.
+   */
   readonly minutes: readonly (readonly [number, number])[];
+  /**
+   * Of `minutes`, the hits on ads/tracking/other lists, same keys (absent or empty when none):
+   * they are shown but do not make a client likely infected.
+   */
+  readonly otherMinutes?: readonly (readonly [number, number])[];
+  /** Hits on names not kept because the client already had the store's most names per client. */
+  readonly unnamedHits?: number;
   /** ECS subnets seen from this client (it is a resolver for them). */
   readonly subnets: readonly string[];
   /** A responder marked the host as handled at `at`; it shows as handled until seen again after it. */
@@ -70,7 +97,12 @@ export interface ReportClient {
   readonly verdict: Verdict;
   /** Why this verdict, in words (e.g. "hits in 14 distinct minutes; 2 listed names"). */
   readonly reason: string;
+  /** Distinct minutes with hits that count toward the verdict (malware or uncategorized). */
   readonly distinctMinutes: number;
+  /** Of `hits`, those on ads/tracking/other lists (not counted toward the verdict); absent when none. */
+  readonly otherHits?: number;
+  /** Hits on names the store did not keep (the per-client bound); absent when none. */
+  readonly unnamedHits?: number;
   /** Acknowledged by a responder and not seen since. */
   readonly handled: boolean;
   readonly ack?: { readonly at: string; readonly note?: string };
@@ -104,5 +136,7 @@ export interface Report {
     readonly hits: number;
     /** Hits the recorders had to drop (buffer full while the store was down), when known. */
     readonly droppedHits?: number;
+    /** Stored hit records (or parts of them) that failed validation and were left out; absent when none. */
+    readonly malformedRecords?: number;
   };
 }

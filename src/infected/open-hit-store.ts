@@ -1,22 +1,50 @@
 // Picks the hit store the configuration names: Redis when redis.url is set (every node adds to
-// one picture), else the embedded one saved beside the embedded blocklist store.
+// one picture), else the embedded one in files beside the embedded blocklist store: written by a
+// server through its journal thread, read by `sinkd report` and the admin listener's report thread.
 
-import { dirname, join } from 'node:path';
 import type { SinkdConfig } from '../config/types.js';
 import { openRedisConnection, type StoreMode } from '../store/open-store.js';
 import type { HitStore } from './hit-store.js';
-import { MemoryHitStore } from './memory-hit-store.js';
+import { DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './client-bounds.js';
+import { hitFilesFor } from './hit-files.js';
+import { JournalHitStore, type HitStoreLog } from './journal-hit-store.js';
+import { FileHitStore } from './file-hit-store.js';
+import { DEFAULT_MAX_CLIENTS } from './memory-hit-store.js';
 import { RedisHitStore } from './redis-hit-store.js';
 
-export function openHitStore(config: Pick<SinkdConfig, 'redis' | 'store' | 'infected'>, mode: StoreMode): HitStore {
-  const retentionMs = config.infected.retentionDays * 86_400_000;
-  if (config.redis.url === '') return new MemoryHitStore(hitFilePath(config.store.path), retentionMs);
-  const c = openRedisConnection(config.redis, mode);
-  c.client.on('error', () => {}); // state is read from calls; ioredis would otherwise print every retry
-  return new RedisHitStore(c.client, config.redis.prefix, retentionMs, c.target, config.redis.connectTimeoutMs);
+export type HitStoreConfig = Pick<SinkdConfig, 'redis' | 'store' | 'infected'>;
+
+export interface OpenHitStoreOptions {
+  /** serve: the embedded store's log lines (damaged files, migration, compaction). */
+  readonly log?: HitStoreLog;
+  /** cli: warnings for the person running the command. */
+  readonly warn?: (message: string) => void;
+  /** cli: only read the embedded files, never repair them (a thread inside a running server). */
+  readonly readOnly?: boolean;
 }
 
-/** The embedded hit file sits beside the embedded blocklist store. */
-export function hitFilePath(storePath: string): string {
-  return join(dirname(storePath), 'hits.json');
+const DEFAULT_JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
+
+export function clientBounds(infected: Partial<SinkdConfig['infected']>): ClientBounds {
+  return {
+    maxNamesPerClient: infected.maxNamesPerClient ?? DEFAULT_CLIENT_BOUNDS.maxNamesPerClient,
+    maxMinutesPerClient: infected.maxMinutesPerClient ?? DEFAULT_CLIENT_BOUNDS.maxMinutesPerClient,
+  };
+}
+
+export function openHitStore(config: HitStoreConfig, mode: StoreMode, opts: OpenHitStoreOptions = {}): HitStore {
+  const retentionMs = config.infected.retentionDays * 86_400_000;
+  const bounds = clientBounds(config.infected);
+  if (config.redis.url === '') {
+    const files = hitFilesFor(config.store.path);
+    const maxClients = config.infected.maxClients ?? DEFAULT_MAX_CLIENTS;
+    if (mode === 'serve') {
+      const log = opts.log ?? { info: () => {}, warn: () => {} };
+      return new JournalHitStore({ files, retentionMs, bounds, maxClients, journalMaxBytes: config.infected.journalMaxBytes ?? DEFAULT_JOURNAL_MAX_BYTES }, log);
+    }
+    return new FileHitStore(files, { retentionMs, bounds, maxClients, readOnly: opts.readOnly === true, warn: opts.warn ?? (() => {}) });
+  }
+  const c = openRedisConnection(config.redis, mode);
+  c.client.on('error', () => {}); // state is read from calls; ioredis would otherwise print every retry
+  return new RedisHitStore(c.client, config.redis.prefix, retentionMs, c.target, config.redis.connectTimeoutMs, bounds);
 }

@@ -18,7 +18,12 @@ export interface ReportInputs {
   readonly report: Report;
   /** Lease files that could not be read (the report is still produced without them). */
   readonly leaseProblems: readonly string[];
+  /** The first few stored hit records left out as malformed, in words (all are counted in the summary). */
+  readonly malformed: readonly string[];
 }
+
+/** Malformed records described one by one, at most; the rest are only counted. */
+const MALFORMED_DESCRIBED = 10;
 
 export async function produceReport(config: Pick<SinkdConfig, 'infected'> & Partial<Pick<SinkdConfig, 'zones'>>, store: HitStore, query: ReportQuery, now = Date.now()): Promise<ReportInputs> {
   const indexes: LeaseIndex[] = [];
@@ -37,7 +42,13 @@ export async function produceReport(config: Pick<SinkdConfig, 'infected'> & Part
     }
     return undefined;
   };
-  const records = await store.clients({ since: query.since, ...(query.client !== undefined ? { client: query.client } : {}) });
+  let malformedCount = 0;
+  const malformed: string[] = [];
+  const onMalformed = (client: string, why: string) => {
+    malformedCount++;
+    if (malformed.length < MALFORMED_DESCRIBED) malformed.push(`hit record of ${client}: ${why}`);
+  };
+  const records = await store.clients({ since: query.since, onMalformed, ...(query.client !== undefined ? { client: query.client } : {}) });
   const report = buildReport(records, {
     rule: config.infected.verdict,
     since: query.since,
@@ -47,6 +58,7 @@ export async function produceReport(config: Pick<SinkdConfig, 'infected'> & Part
     ...(identify ? { identify } : {}),
     droppedHits: await store.dropped(),
     seizedZones: (config.zones ?? []).map((z) => z.name),
+    ...(malformedCount > 0 ? { malformedRecords: malformedCount } : {}),
   });
-  return { report, leaseProblems };
+  return { report, leaseProblems, malformed };
 }

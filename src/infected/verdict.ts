@@ -7,11 +7,15 @@
 // at least `minDistinctMinutes` distinct minutes, or it asked for at least `minDistinctNames`
 // different listed names; otherwise it is a 'single-contact'.
 //
+// Only malware counts: hits on names from ads, tracking or other lists (a list's category) are
+// reported apart and never make a client likely infected; hits with no category (recorded before
+// lists had one, or from a list without one) count as malware, as they always did.
+//
 // The window: records come from the store already limited to the retention window or --since.
 // buildReport still drops the per-minute activity before `since` (so the timeline and the minute
 // count cover only the window) and then reports the hits of the minutes kept; per-name counts have
 // no times and are used as the store windowed them.
-import type { ClientIdentity, ClientRecord, Report, ReportClient, Verdict, VerdictRule } from './model.js';
+import { countsAsMalware, type ClientIdentity, type ClientRecord, type Report, type ReportClient, type Verdict, type VerdictRule } from './model.js';
 import { isoTime } from './iso-time.js';
 import { addressKey } from './leases/lease.js';
 
@@ -59,14 +63,18 @@ function firstMinuteInWindow(minutes: ClientRecord['minutes'], sinceMs: number |
 interface WindowStats {
   /** Index of the first minute bucket in the window. */
   from: number;
+  /** Distinct minutes with hits that count (malware or uncategorized). */
   distinctMinutes: number;
   hits: number;
+  /** Of `hits`, those on ads/tracking/other lists. */
+  otherHits: number;
 }
 
 /** Fills `out` (reused across a report's clients, to allocate nothing per client). */
 function windowStats(record: ClientRecord, sinceMs: number | undefined, out: WindowStats): WindowStats {
   const minutes = record.minutes;
   out.from = 0;
+  out.otherHits = 0;
   if (minutes.length === 0) {
     // No per-minute detail: firstSeen and lastSeen still give a lower bound.
     if (record.hits <= 0 || (sinceMs !== undefined && record.lastSeen < sinceMs)) {
@@ -79,8 +87,12 @@ function windowStats(record: ClientRecord, sinceMs: number | undefined, out: Win
     return out;
   }
   const from = firstMinuteInWindow(minutes, sinceMs);
+  // The non-malware part of each bucket, same keys, oldest first; usually absent.
+  const other = record.otherMinutes !== undefined && record.otherMinutes.length > 0 ? record.otherMinutes : undefined;
+  let j = 0;
   let distinct = 0;
   let hits = 0;
+  let otherHits = 0;
   let prev = NaN;
   for (let i = from; i < minutes.length; i++) {
     const bucket = minutes[i]!;
@@ -88,13 +100,22 @@ function windowStats(record: ClientRecord, sinceMs: number | undefined, out: Win
     const n = bucket[1];
     if (n <= 0) continue;
     hits += n;
-    if (m !== prev) distinct++;
-    prev = m;
+    let o = 0;
+    if (other !== undefined) {
+      while (j < other.length && other[j]![0] < m) j++;
+      if (j < other.length && other[j]![0] === m) o = Math.min(n, Math.max(0, other[j]![1]));
+      otherHits += o;
+    }
+    if (n - o > 0 && m !== prev) {
+      distinct++;
+      prev = m;
+    }
   }
   out.from = from;
   out.distinctMinutes = distinct;
   // Nothing cut: the record's own total is the authority (it may count hits without minute detail).
   out.hits = from === 0 ? Math.max(record.hits, hits) : hits;
+  out.otherHits = otherHits;
   return out;
 }
 
@@ -112,6 +133,13 @@ function singleReason(rule: VerdictRule, hits: number, m: number, names: number)
     ? `${h} within 1 minute, ${n}: one contact`
     : `${h} in ${m} distinct minutes (threshold ${rule.minDistinctMinutes}), ${n} ` +
         `(threshold ${rule.minDistinctNames}): too few to be a beacon`;
+}
+
+/** Appended when some of the hits were on ads/tracking/other lists. */
+function otherNote(otherHits: number, hits: number): string {
+  return otherHits >= hits
+    ? `only ads/tracking/other lists (${plural(otherHits, 'hit')}), which do not count toward the verdict`
+    : `; ${plural(otherHits, 'hit')} on ads/tracking/other lists not counted`;
 }
 
 /**
@@ -149,32 +177,43 @@ class ReasonCache {
 }
 
 /**
- * The verdict on one client. With `sinceMs`, only minute buckets overlapping [sinceMs, ∞) count.
- * A record without per-minute detail counts 1 minute if firstSeen and lastSeen share one, else 2.
- */
-/**
- * Different *listed* names: a query name and a name below it that match the same blocklist entry
- * (c2.no-ip.biz and x.c2.no-ip.biz) are one listed name. Records without the rule count query names.
+ * Different *listed* names that count toward the verdict: a query name and a name below it that
+ * match the same blocklist entry (c2.no-ip.biz and x.c2.no-ip.biz) are one listed name; names from
+ * ads/tracking/other lists are not counted. Records without the rule count query names.
  */
 export function listedNames(record: ClientRecord): number {
   const names = record.names;
-  if (names.length < 2) return names.length;
+  if (names.length < 2) return names.length === 1 && countsAsMalware(names[0]!.category) ? 1 : 0;
   const seen = new Set<string>();
-  for (const n of names) seen.add(n.rule ?? n.name);
+  for (const n of names) if (countsAsMalware(n.category)) seen.add(n.rule ?? n.name);
   return seen.size;
 }
 
+/**
+ * The verdict on one client. With `sinceMs`, only minute buckets overlapping [sinceMs, ∞) count.
+ * A record without per-minute detail counts 1 minute if firstSeen and lastSeen share one, else 2.
+ */
 export function judge(record: ClientRecord, rule: VerdictRule, sinceMs?: number): Judgement {
-  const w = windowStats(record, sinceMs, { from: 0, distinctMinutes: 0, hits: 0 });
+  const w = windowStats(record, sinceMs, { from: 0, distinctMinutes: 0, hits: 0, otherHits: 0 });
   const m = w.distinctMinutes;
   const names = listedNames(record);
   const byMinutes = m >= rule.minDistinctMinutes;
   const byNames = names >= rule.minDistinctNames;
-  const hasHits = w.hits > 0 || m > 0;
+  const counted = w.hits - w.otherHits;
+  const hasHits = counted > 0 || m > 0;
   if (hasHits && (byMinutes || byNames)) {
-    return { verdict: 'likely-infected', reason: likelyReason(rule, m, names, byMinutes, byNames), distinctMinutes: m };
+    const note = w.otherHits > 0 ? otherNote(w.otherHits, w.hits) : '';
+    return { verdict: 'likely-infected', reason: likelyReason(rule, m, names, byMinutes, byNames) + note, distinctMinutes: m };
   }
-  return { verdict: 'single-contact', reason: singleReason(rule, w.hits, m, names), distinctMinutes: m };
+  return { verdict: 'single-contact', reason: singleVerdictReason(w, names, (h, mm, nn) => singleReason(rule, h, mm, nn)), distinctMinutes: m };
+}
+
+/** The single-contact reason, over the hits that count, with the others mentioned. */
+function singleVerdictReason(w: WindowStats, names: number, base: (hits: number, m: number, names: number) => string): string {
+  if (w.otherHits === 0) return base(w.hits, w.distinctMinutes, names);
+  const counted = w.hits - w.otherHits;
+  if (counted <= 0) return otherNote(w.otherHits, w.hits);
+  return base(counted, w.distinctMinutes, names) + otherNote(w.otherHits, w.hits);
 }
 
 export interface BuildReportOptions {
@@ -193,6 +232,8 @@ export interface BuildReportOptions {
   readonly droppedHits?: number;
   /** Seized zone apexes (lowercase, no trailing dot): names under them were asked of sinkd as their authority. */
   readonly seizedZones?: readonly string[];
+  /** Stored hit records left out as malformed; copied into the summary. */
+  readonly malformedRecords?: number;
 }
 
 /** The seized zones a client's names fall in; undefined when none (the usual LAN client). */
@@ -293,7 +334,7 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
   const wantKey = opts.client === undefined ? undefined : (addressKey(opts.client) ?? opts.client.trim());
   const timelineOf = timelineBuilder(records);
   const reasons = new ReasonCache(rule);
-  const w: WindowStats = { from: 0, distinctMinutes: 0, hits: 0 };
+  const w: WindowStats = { from: 0, distinctMinutes: 0, hits: 0, otherHits: 0 };
 
   const kept: ReportClient[] = [];
   // Sort keys, by position in `kept`.
@@ -312,7 +353,7 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
     const names = listedNames(record);
     const byMinutes = m >= rule.minDistinctMinutes;
     const byNames = names >= rule.minDistinctNames;
-    const isLikely = (w.hits > 0 || m > 0) && (byMinutes || byNames);
+    const isLikely = (w.hits - w.otherHits > 0 || m > 0) && (byMinutes || byNames);
     const verdict: Verdict = isLikely ? 'likely-infected' : 'single-contact';
     if (opts.verdict !== undefined && verdict !== opts.verdict) continue;
 
@@ -328,10 +369,19 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
       names: record.names,
       families: record.families,
       verdict,
-      reason: isLikely ? reasons.likelyReason(m, names, byMinutes, byNames) : reasons.singleReason(w.hits, m, names),
+      reason:
+        w.otherHits === 0
+          ? isLikely
+            ? reasons.likelyReason(m, names, byMinutes, byNames)
+            : reasons.singleReason(w.hits, m, names)
+          : isLikely
+            ? reasons.likelyReason(m, names, byMinutes, byNames) + otherNote(w.otherHits, w.hits)
+            : singleVerdictReason(w, names, (h, mm, nn) => reasons.singleReason(h, mm, nn)),
       distinctMinutes: m,
       handled: isHandled,
     } as Mutable<ReportClient>;
+    if (w.otherHits > 0) rc.otherHits = w.otherHits;
+    if (record.unnamedHits !== undefined && record.unnamedHits > 0) rc.unnamedHits = record.unnamedHits;
     if (record.ack !== undefined) {
       rc.ack = record.ack.note !== undefined ? { at: isoTime(record.ack.at), note: record.ack.note } : { at: isoTime(record.ack.at) };
     }
@@ -389,6 +439,7 @@ export function buildReport(records: readonly ClientRecord[], opts: BuildReportO
       handled,
       hits: hitsTotal,
       ...(opts.droppedHits !== undefined && { droppedHits: opts.droppedHits }),
+      ...(opts.malformedRecords !== undefined && opts.malformedRecords > 0 && { malformedRecords: opts.malformedRecords }),
     },
   };
 }

@@ -1,7 +1,7 @@
 // Owns the small text helpers every report renderer shares: showing client-controlled strings
 // safely, local-time forms, durations, and the verdict rule and counts in words.
 
-import type { Report, ReportClient, VerdictRule } from '../infected/model.js';
+import { countsAsMalware, type NameStat, type Report, type ReportClient, type VerdictRule } from '../infected/model.js';
 
 /** Options every human-facing renderer takes. */
 export interface TimeOptions {
@@ -161,6 +161,28 @@ export function droppedText(report: Report): string | null {
 /** "likely-infected" / "single-contact (handled)". */
 export function verdictText(c: ReportClient): string {
   return c.handled ? `${c.verdict} (handled)` : c.verdict;
+}
+
+/** Stored hit records that failed validation and were left out, or null when none. */
+export function malformedText(report: Report): string | null {
+  const m = report.summary.malformedRecords;
+  if (m === undefined || m <= 0) return null;
+  return `${plural(m, 'stored hit record was', 'stored hit records were')} malformed and left out (see the warnings of sinkd report).`;
+}
+
+/** A client's names split: those that count toward the verdict (malware, or no category) and the rest. */
+export function splitNames(c: ReportClient): { counted: NameStat[]; other: NameStat[] } {
+  const counted: NameStat[] = [];
+  const other: NameStat[] = [];
+  for (const n of c.names) (countsAsMalware(n.category) ? counted : other).push(n);
+  return { counted, other };
+}
+
+/** The list sources of the names, each once, in order. */
+export function sourcesOf(names: readonly NameStat[]): string[] {
+  const out: string[] = [];
+  for (const n of names) for (const s of n.sources ?? []) if (!out.includes(s)) out.push(s);
+  return out;
 }
 
 /** "evil.no-ip.biz (12)". */

@@ -4,7 +4,10 @@
 //
 // Values: times are the report's ISO 8601 UTC strings (unambiguous in any locale); `handled` is
 // "yes"/"no"; lists (families, names as "name (hits)", subnets) are joined with "; "; unknown
-// values are empty fields.
+// values are empty fields. `names` holds the names that count toward the verdict (malware lists,
+// or lists without a category); names on ads/tracking/other lists are in `other_names` as
+// "name (hits, category)", their hits in `other_hits`; `sources` lists the lists that matched.
+// New columns go at the end, so a sheet that picks columns by position keeps working.
 //
 // Client-controlled text is made safe for a spreadsheet in two ways:
 // - control characters (query names are raw wire bytes) and invisible/bidi characters are shown
@@ -19,7 +22,7 @@
 //   change is a visible apostrophe, never a silent loss.
 
 import type { Report, ReportClient } from '../infected/model.js';
-import { printable } from './format.js';
+import { printable, sourcesOf, splitNames } from './format.js';
 
 export const CSV_COLUMNS = [
   'client',
@@ -36,6 +39,9 @@ export const CSV_COLUMNS = [
   'subnets',
   'seized_zones',
   'ack_note',
+  'sources',
+  'other_hits',
+  'other_names',
 ] as const;
 
 const FORMULA_START = /^[\t\r]|^[\s]*[=+\-@]/;
@@ -51,6 +57,7 @@ export function csvField(value: string): string {
 }
 
 function row(c: ReportClient): string[] {
+  const { counted, other } = splitNames(c);
   const fields = [
     c.client,
     c.hostname ?? '',
@@ -62,12 +69,19 @@ function row(c: ReportClient): string[] {
     c.firstSeen,
     c.lastSeen,
     c.families.join('; '),
-    c.names.map((n) => `${n.name} (${n.hits})`).join('; '),
+    counted.map((n) => `${n.name} (${n.hits})`).join('; '),
     (c.subnets ?? []).join('; '),
     (c.seizedZones ?? []).join('; '),
   ].map((v) => printable(v));
   // The note is a responder's own text: its line breaks stay (inside a quoted field).
   fields.push(printable(c.ack?.note ?? '', { keepLineBreaks: true }));
+  fields.push(
+    ...[
+      sourcesOf(c.names).join('; '),
+      c.otherHits !== undefined && c.otherHits > 0 ? String(c.otherHits) : '',
+      other.map((n) => `${n.name} (${n.hits}, ${n.category})`).join('; '),
+    ].map((v) => printable(v)),
+  );
   return fields.map(guardFormula);
 }
 

@@ -15,8 +15,8 @@
 // verdict, hits, minutes, first, last).
 
 import { createHash } from 'node:crypto';
-import type { Report, ReportClient } from '../infected/model.js';
-import { countsText, droppedText, localDateTime, localShort, ruleSentence, windowText, zoneLabel, type TimeOptions } from './format.js';
+import type { NameStat, Report, ReportClient } from '../infected/model.js';
+import { countsText, droppedText, malformedText, sourcesOf, splitNames, localDateTime, localShort, ruleSentence, windowText, zoneLabel, type TimeOptions } from './format.js';
 import { html, multiline, raw, type Html } from './html.js';
 import { timeAxis, timelineSvg } from './timeline-svg.js';
 
@@ -80,6 +80,8 @@ th[aria-sort=ascending] button::after{content:"\\25B2"}th[aria-sort=descending] 
 .badge.handled{background:var(--green-bg);color:var(--green);border-color:#9fd8ae}
 ul.names{margin:0;padding:0;list-style:none}
 ul.names li{overflow-wrap:anywhere}
+ul.names li.other{color:#666}
+.cat{font-size:.8em;text-transform:uppercase;border:1px solid #999;border-radius:3px;padding:0 3px}
 .more{color:var(--muted);font-size:13px}
 section.client-detail{border:1px solid var(--line);border-radius:10px;padding:16px 20px;margin:0 0 18px;scroll-margin-top:12px}
 section.client-detail.likely-infected:not(.handled){border-left:5px solid var(--red)}
@@ -200,9 +202,32 @@ function identity(c: ReportClient): Html {
   }`;
 }
 
+/** Counted names first, then those on ads/tracking/other lists, marked with their category. */
+function nameItem(n: NameStat): Html {
+  return n.category !== undefined && n.category !== 'malware'
+    ? html`<li class="other"><span class="cat">${n.category}</span> <span class="mono">${n.name}</span> (${n.hits})</li>`
+    : html`<li><span class="mono">${n.name}</span> (${n.hits})</li>`;
+}
+
+/** The names of one client; Category and Sources columns when the hits were recorded with them. */
+function namesTable(id: string, caption: string, names: readonly NameStat[]): Html {
+  const shown = names.slice(0, MAX_DETAIL_NAMES);
+  const lists = names.some((n) => n.category !== undefined || (n.sources !== undefined && n.sources.length > 0));
+  const row = (n: NameStat) =>
+    lists
+      ? html`<tr><td class="mono">${n.name}</td><td>${n.family ?? ''}</td><td>${n.category ?? ''}</td><td>${(n.sources ?? []).join(', ')}</td><td class="num">${n.hits}</td></tr>`
+      : html`<tr><td class="mono">${n.name}</td><td>${n.family ?? ''}</td><td class="num">${n.hits}</td></tr>`;
+  return html`<table class="names-table" id="${id}"><caption>${caption} (${names.length})</caption>
+<thead><tr><th scope="col">Name</th><th scope="col">Family</th>${lists ? raw('<th scope="col">Category</th><th scope="col">Sources</th>') : ''}<th scope="col" class="num">Hits</th></tr></thead>
+<tbody>${shown.map(row)}</tbody>
+</table>${names.length > shown.length ? html`<p class="more">and ${names.length - shown.length} more names (see the JSON report)</p>` : ''}`;
+}
+
 function clientRow(report: Report, c: ReportClient, i: number, detailed: boolean, opts: HtmlOptions): Html {
-  const names = c.names.slice(0, TOP_NAMES);
-  const more = c.names.length - names.length;
+  const split = splitNames(c);
+  const ordered = [...split.counted, ...split.other];
+  const names = ordered.slice(0, TOP_NAMES);
+  const more = ordered.length - names.length;
   return html`<tr class="client ${c.verdict}${c.handled ? ' handled' : ''}" data-index="${i}" data-client="${c.client}" data-verdict="${c.verdict}" data-handled="${String(c.handled)}" data-sort-client="${addressSortKey(c.client)}" data-sort-verdict="${verdictRank(c)}" data-sort-hits="${c.hits}" data-sort-minutes="${c.distinctMinutes}" data-sort-first="${c.firstSeen}" data-sort-last="${c.lastSeen}">
 <td>${detailed ? html`<a class="ip" href="#client-${i + 1}">${c.client}</a>` : html`<span class="ip">${c.client}</span>`}${identity(c)}</td>
 <td>${badges(c)}</td>
@@ -211,7 +236,7 @@ function clientRow(report: Report, c: ReportClient, i: number, detailed: boolean
 <td class="when"><time datetime="${c.firstSeen}">${localShort(c.firstSeen, report.generatedAt, opts)}</time></td>
 <td class="when"><time datetime="${c.lastSeen}">${localShort(c.lastSeen, report.generatedAt, opts)}</time></td>
 <td>${c.families.length > 0 ? c.families.join(', ') : html`<span class="more">unknown</span>`}</td>
-<td><ul class="names">${names.map((n) => html`<li><span class="mono">${n.name}</span> (${n.hits})</li>`)}${
+<td><ul class="names">${names.map(nameItem)}${
     more > 0 ? html`<li class="more">+${more} more</li>` : ''
   }</ul></td>
 </tr>`;
@@ -219,25 +244,29 @@ function clientRow(report: Report, c: ReportClient, i: number, detailed: boolean
 
 function clientDetail(report: Report, c: ReportClient, i: number, axis: ReturnType<typeof timeAxis>, opts: HtmlOptions): Html {
   const id = `client-${i + 1}`;
-  const shown = c.names.slice(0, MAX_DETAIL_NAMES);
+  const split = splitNames(c);
+  const sources = sourcesOf(c.names);
   const who = [c.hostname ? html`hostname <span class="mono">${c.hostname}</span>` : '', c.mac ? html`MAC <span class="mono">${c.mac}</span>` : '']
     .filter((x) => x !== '');
   return html`<section class="client-detail ${c.verdict}${c.handled ? ' handled' : ''}" id="${id}" data-client="${c.client}" aria-labelledby="${id}-h">
 <h3 id="${id}-h"><span class="ip">${c.client}</span>${c.hostname ? html` <span class="sub">${c.hostname}</span>` : ''} ${badges(c)}</h3>
 <dl class="facts">
 <dt>Why</dt><dd>${c.reason}</dd>
-<dt>Hits</dt><dd>${c.hits} in ${c.distinctMinutes} distinct minute${c.distinctMinutes === 1 ? '' : 's'}</dd>
+<dt>Hits</dt><dd>${
+    c.otherHits !== undefined && c.otherHits > 0
+      ? html`${c.hits}, of which ${c.otherHits} on ads/tracking/other lists (not counted toward the verdict); the others in ${c.distinctMinutes} distinct minute${c.distinctMinutes === 1 ? '' : 's'}`
+      : html`${c.hits} in ${c.distinctMinutes} distinct minute${c.distinctMinutes === 1 ? '' : 's'}`
+  }${c.unnamedHits !== undefined && c.unnamedHits > 0 ? html`; ${c.unnamedHits} on names not kept (the store keeps a bounded number of names per client)` : ''}</dd>
 <dt>Seen</dt><dd><time datetime="${c.firstSeen}">${localDateTime(c.firstSeen, opts)}</time> to <time datetime="${c.lastSeen}">${localDateTime(c.lastSeen, opts)}</time></dd>
 ${who.length > 0 ? html`<dt>Identity</dt><dd>${who.map((w, k) => (k === 0 ? w : html`, ${w}`))} (DHCP lease)</dd>` : ''}
 ${c.seizedZones !== undefined ? html`<dt>Seized zones asked</dt><dd>${c.seizedZones.map((z, k) => html`${k > 0 ? ', ' : ''}<span class="mono">${z}</span>`)} (sinkd answered as their authority: this client is a recursive resolver; the infected hosts are among its users${c.subnets !== undefined && c.subnets.length > 0 ? ', in the subnets below' : ''})</dd>` : ''}
 ${c.subnets !== undefined && c.subnets.length > 0 ? html`<dt>Resolver for</dt><dd>${c.subnets.map((s, k) => html`${k > 0 ? ', ' : ''}<span class="mono">${s}</span>`)} (EDNS Client Subnet: the infected hosts are behind this resolver)</dd>` : ''}
 <dt>Families</dt><dd>${c.families.length > 0 ? c.families.join(', ') : 'unknown'}</dd>
+${sources.length > 0 ? html`<dt>Lists</dt><dd>${sources.join(', ')}</dd>` : ''}
 ${c.ack !== undefined ? html`<dt>Handled</dt><dd>${c.handled ? 'marked handled' : 'marked handled, but seen again since'} <time datetime="${c.ack.at}">${localDateTime(c.ack.at, opts)}</time>${c.ack.note ? html`: <q class="note">${multiline(c.ack.note)}</q>` : ''}</dd>` : ''}
 </dl>
-<table class="names-table"><caption>Names asked (${c.names.length})</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Family</th><th scope="col" class="num">Hits</th></tr></thead>
-<tbody>${shown.map((n) => html`<tr><td class="mono">${n.name}</td><td>${n.family ?? ''}</td><td class="num">${n.hits}</td></tr>`)}</tbody>
-</table>${c.names.length > shown.length ? html`<p class="more">and ${c.names.length - shown.length} more names (see the JSON report)</p>` : ''}
+${split.counted.length > 0 || split.other.length === 0 ? namesTable(`${id}-names`, 'Names asked', split.counted) : ''}
+${split.other.length > 0 ? namesTable(`${id}-other-names`, 'Names on ads/tracking/other lists, not counted toward the verdict', split.other) : ''}
 ${timelineSvg(report, c, axis, `${id}-timeline`, opts)}
 <p class="back"><a href="#clients">Back to the client table</a></p>
 </section>`;
@@ -259,6 +288,7 @@ export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
   const s = report.summary;
   const zone = zoneLabel(report.generatedAt, opts);
   const dropped = droppedText(report);
+  const malformed = malformedText(report);
   const axis = timeAxis(report);
   const title = `sinkd report: ${s.likelyInfected} likely-infected host${s.likelyInfected === 1 ? '' : 's'}, ${localDateTime(report.generatedAt, opts)} ${zone}`;
   const total = report.clients.length;
@@ -310,6 +340,7 @@ ${rows.map((c, i) => clientRow(report, c, i, i < details.length, opts))}
     report.rule.explanation ? html`<p>${report.rule.explanation}</p>` : ''
   }<p class="sub">${countsText(report)}. A handled host was marked by a responder and has not been seen since.</p></div>
 ${dropped !== null ? html`<p class="warn" id="dropped" role="alert">${dropped}</p>` : ''}
+${malformed !== null ? html`<p class="warn" id="malformed" role="alert">${malformed}</p>` : ''}
 ${capNote(total, rows.length, details.length)}
 </section>
 <section aria-labelledby="clients-h">

@@ -4,7 +4,8 @@
 // Key order: the contract's keys first, in the contract's order (generatedAt, since, clients;
 // per client: client, firstSeen, lastSeen, hits, names, verdict), then the rest. The contract's
 // keys are always present (a name's unknown family is `null`); optional extras (ack, mac,
-// hostname, subnets, droppedHits) are left out when unknown. Strings are written as they were
+// hostname, subnets, a name's category and sources, otherHits, unnamedHits, droppedHits,
+// malformedRecords) are left out when unknown. Strings are written as they were
 // recorded (JSON escapes everything it must): this is the faithful, machine-readable form.
 
 import type { NameStat, Report, ReportClient } from '../infected/model.js';
@@ -12,7 +13,14 @@ import type { NameStat, Report, ReportClient } from '../infected/model.js';
 type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json | undefined };
 
 function nameJson(n: NameStat): Json {
-  return { name: n.name, hits: n.hits, family: n.family ?? null };
+  return {
+    name: n.name,
+    hits: n.hits,
+    family: n.family ?? null,
+    // Absent: recorded without a list category (counts as malware), or by an earlier version.
+    category: n.category,
+    sources: n.sources !== undefined && n.sources.length > 0 ? (n.sources as readonly string[]) : undefined,
+  };
 }
 
 function clientJson(c: ReportClient): Json {
@@ -25,6 +33,9 @@ function clientJson(c: ReportClient): Json {
     verdict: c.verdict,
     reason: c.reason,
     distinctMinutes: c.distinctMinutes,
+    // Hits on ads/tracking/other lists (in `hits`, not counted toward the verdict).
+    otherHits: c.otherHits,
+    unnamedHits: c.unnamedHits,
     families: c.families as readonly string[],
     handled: c.handled,
     ack: c.ack === undefined ? undefined : { at: c.ack.at, note: c.ack.note },
@@ -54,6 +65,7 @@ function docJson(report: Report, clients: Json): Json {
       handled: report.summary.handled,
       hits: report.summary.hits,
       droppedHits: report.summary.droppedHits,
+      malformedRecords: report.summary.malformedRecords,
     },
   };
 }
@@ -114,8 +126,8 @@ function pretty(v: Json | undefined, indent: string, inArray = false): string {
   }
   const entries = Object.entries(v as { readonly [key: string]: Json | undefined }).filter(([, x]) => x !== undefined);
   if (entries.length === 0) return '{}';
-  if (inArray && entries.every(([, x]) => isPlain(x as Json))) {
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(', ')}}`;
+  if (inArray && entries.every(([, x]) => isPlain(x as Json) || (Array.isArray(x) && (x as readonly Json[]).every(isPlain)))) {
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}: ${pretty(x as Json, '')}`).join(', ')}}`;
   }
   return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`).join(',\n')}\n${indent}}`;
 }

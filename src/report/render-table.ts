@@ -9,8 +9,11 @@ import {
   droppedText,
   localDateTime,
   localShort,
+  malformedText,
   nameWithHits,
   printable,
+  sourcesOf,
+  splitNames,
   ruleSentence,
   windowText,
   zoneLabel,
@@ -34,6 +37,8 @@ const GAP = '  ';
 /** The client cell (address, hostname, MAC or ECS subnets) is cut beyond this. */
 const MAX_CLIENT = 48;
 const MAX_FAMILIES = 24;
+/** The lists that matched a client's names: cut beyond this. */
+const MAX_SOURCES = 24;
 /** Top names always get at least this much, even on a terminal too narrow for the row. */
 const MIN_NAMES = 20;
 /** What top names should get before other columns give way. */
@@ -72,11 +77,15 @@ export function clientCell(c: ReportClient): string {
 }
 
 /**
- * As many "name (hits)" as fit in `max`, then "+N more"; never longer than `max`. When not even
- * the first name fits, "+N" gets shorter, then the name is cut, not its hit count: "kr1s.no… (766) +7".
+ * As many "name (hits)" as fit in `max`, then "+N more"; never longer than `max`. Names that count
+ * toward the verdict come first; names on ads/tracking/other lists follow as "ads: name (hits)".
+ * When not even the first name fits, "+N" gets shorter, then the name is cut, not its hit count:
+ * "kr1s.no… (766) +7".
  */
 export function topNames(c: ReportClient, max: number): string {
-  const items = c.names.map(nameWithHits);
+  const { counted, other } = splitNames(c);
+  const ordered = [...counted, ...other];
+  const items = [...counted.map(nameWithHits), ...other.map((n) => `${n.category}: ${nameWithHits(n)}`)];
   if (items.length === 0) return '-';
   const more = (left: number) => (left > 0 ? `, +${left} more` : '');
   let out = '';
@@ -86,7 +95,7 @@ export function topNames(c: ReportClient, max: number): string {
       if (out !== '') return truncate(`${out}${more(items.length - i)}`, max);
       // Not even the first name fits with "+N more": the first name whole with a shorter "+N",
       // else the name cut (its hit count kept).
-      const first = c.names[0] as NameStat;
+      const first = ordered[0] as NameStat;
       const rest = items.length - 1;
       const suffixes = rest > 0 ? [more(rest), ` +${rest}`] : [''];
       const whole = suffixes.map((x) => `${items[0]}${x}`).find((x) => len(x) <= max);
@@ -129,13 +138,18 @@ export function renderTable(report: Report, opts: TableOptions = {}): string {
   ];
   const dropped = droppedText(report);
   if (dropped !== null) lines.push(paint(ANSI.yellow)(`Warning: ${dropped}`));
+  const malformed = malformedText(report);
+  if (malformed !== null) lines.push(paint(ANSI.yellow)(`Warning: ${malformed}`));
 
   if (report.clients.length === 0) {
     lines.push('', 'no sinkhole hits in this window');
     return `${lines.join('\n')}\n`;
   }
 
-  const header = ['CLIENT', 'VERDICT', 'HITS', 'MINUTES', 'FIRST SEEN', 'LAST SEEN', 'FAMILIES', 'TOP NAMES'];
+  const sources = report.clients.map((c) => sourcesOf(c.names).map((x) => printable(x)).join(', ') || '-');
+  // Hits recorded by earlier versions name no list: then the column is left out.
+  const withSources = sources.some((x) => x !== '-');
+  const header = ['CLIENT', 'VERDICT', 'HITS', 'MINUTES', 'FIRST SEEN', 'LAST SEEN', 'FAMILIES', ...(withSources ? ['SOURCES'] : []), 'TOP NAMES'];
   const clients = report.clients.map(clientCell);
   const families = report.clients.map((c) => (c.families.length > 0 ? c.families.map((x) => printable(x)).join(', ') : '-'));
   const fixed: Cell[][] = report.clients.map((c) => [
@@ -157,11 +171,19 @@ export function renderTable(report: Report, opts: TableOptions = {}): string {
   const fixedWidths = [1, 2, 3, 4, 5].map((col, k) => widest(fixed.map((r) => (r[k] as Cell).text), header[col] as string));
   let clientW = widest(clients, header[0] as string);
   let familiesW = widest(families, header[6] as string);
+  let sourcesW = withSources ? widest(sources, 'SOURCES') : 0;
   let namesW = Number.MAX_SAFE_INTEGER;
   if (Number.isFinite(width)) {
     clientW = Math.min(clientW, MAX_CLIENT);
     familiesW = Math.min(familiesW, MAX_FAMILIES);
-    const avail = width - fixedWidths.reduce((a, b) => a + b, 0) - GAP.length * (header.length - 1);
+    sourcesW = Math.min(sourcesW, MAX_SOURCES);
+    let avail = width - fixedWidths.reduce((a, b) => a + b, 0) - sourcesW - GAP.length * (header.length - 1);
+    // A narrow terminal: the sources give way first, down to their header's width.
+    if (withSources && avail - clientW - familiesW < WANT_NAMES) {
+      const give = Math.min(sourcesW - len('SOURCES'), WANT_NAMES - (avail - clientW - familiesW));
+      sourcesW -= give;
+      avail += give;
+    }
     const addressW = widest(report.clients.map((c) => printable(c.client)), header[0] as string);
     const clientFloor = widest(
       report.clients.map((c, i) => (clients[i] as string).slice(0, len(printable(c.client)) + CLIENT_EXTRA_FLOOR)),
@@ -189,9 +211,10 @@ export function renderTable(report: Report, opts: TableOptions = {}): string {
     { text: clientText(c, clients[i] as string, clientW) },
     ...(fixed[i] as Cell[]),
     { text: truncate(families[i] as string, familiesW) },
+    ...(withSources ? [{ text: truncate(sources[i] as string, sourcesW) }] : []),
     { text: topNames(c, namesW) },
   ]);
-  const widths = header.slice(0, 7).map((h, col) => widest(rows.map((r) => (r[col] as Cell).text), h));
+  const widths = header.slice(0, header.length - 1).map((h, col) => widest(rows.map((r) => (r[col] as Cell).text), h));
 
   const fmt = (cells: readonly Cell[], isHeader: boolean) =>
     cells

@@ -74,12 +74,14 @@ export class SinkdServer {
     const config = currentConfig;
     this.lifecycle = new Lifecycle(log);
     this.sinkholeLog = new SinkholeLog(log);
+    // Opened before the blocklist store: another sinkd holding the embedded hit store's lock
+    // stops this one before anything else is open.
+    const hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve', { log });
     // 1. the blocklist: its files are read first (an unreadable list stops sinkd before anything
     //    listens), and the list is loaded before the first query is answered.
     this.blocklist = new SharedBlocklist(config, log, openStore(config, 'serve'), { imports: role !== 'worker' });
     components.push(this.blocklist);
     // 2. hit tracking: before the listeners, so the first sinkholed query is recorded.
-    const hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve');
     this.hits = hitStore ? new HitTracking(hitStore, config.infected, log) : null;
     if (this.hits) components.push(this.hits);
     // 3. the DNS listeners and what answers behind them (a primary's workers answer for it).
@@ -131,7 +133,14 @@ export class SinkdServer {
       throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
     }
     const server = new SinkdServer(config, log, opts.role ?? 'single', [], opts);
-    await server.lifecycle.start(server.components);
+    try {
+      await server.lifecycle.start(server.components);
+    } catch (err) {
+      // The stores are opened when the server is built: close the ones whose component never started.
+      await server.hits?.store.close().catch(() => {});
+      await server.blocklist.store.close().catch(() => {});
+      throw err;
+    }
     warnWholeZoneRules(config.zones, server.blocklist.mirror.matcher, log);
     server.logStart();
     return server;

@@ -98,7 +98,7 @@ describe('RedisHitStore (standalone)', () => {
 
   it('reads back what the embedded store holds for the same hits: names, families, rules, minutes, windows, acks', async () => {
     const store = openHitStore(config(redis, nextPrefix()), 'cli');
-    const memory = new MemoryHitStore(null, RETENTION_DAYS * 86_400_000);
+    const memory = new MemoryHitStore(RETENTION_DAYS * 86_400_000);
     try {
       await fill([store, memory]);
       const hostile = (await store.clients({ since: null, client: '10.0.0.2' }))[0]!;
@@ -185,7 +185,7 @@ describe('RedisHitStore (standalone)', () => {
 
   it('keeps reading when the server loses its script cache (SCRIPT FLUSH, a failover)', async () => {
     const store = openHitStore(config(redis, nextPrefix()), 'cli');
-    const memory = new MemoryHitStore(null, RETENTION_DAYS * 86_400_000);
+    const memory = new MemoryHitStore(RETENTION_DAYS * 86_400_000);
     try {
       await fill([store, memory]);
       expect(normalize(await store.clients({ since: null }))).toEqual(normalize(await memory.clients({ since: null })));
@@ -227,7 +227,7 @@ describe('RedisHitStore (3-master cluster)', () => {
   it('reads every client, each from the node that holds its hash slot', async () => {
     const prefix = nextPrefix();
     const store = openHitStore(config({ url: 'redis://127.0.0.1:1', mode: 'cluster', nodes: cluster.nodes }, prefix), 'cli');
-    const memory = new MemoryHitStore(null, RETENTION_DAYS * 86_400_000);
+    const memory = new MemoryHitStore(RETENTION_DAYS * 86_400_000);
     const admin = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })));
     try {
       await fill([store, memory]);

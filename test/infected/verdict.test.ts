@@ -278,3 +278,77 @@ describe('buildReport in seized-zone mode', () => {
     expect(by.get('192.168.1.23')!.seizedZones).toBeUndefined();
   });
 });
+
+describe('list categories: only malware counts toward likely-infected', () => {
+  const rule = DEFAULT_VERDICT_RULE;
+  const now = T0 + 200 * MIN;
+  const everyMinute = (n: number, per = 2) => Array.from({ length: n }, (_, i) => [i, per] as [number, number]);
+  /** A record whose hits in the given minutes are all on non-malware lists. */
+  function withOther(r: ClientRecord, otherMinutes: [number, number][]): ClientRecord {
+    return { ...r, otherMinutes: otherMinutes.map(([o, h]) => [T0 + o * MIN, h] as const) };
+  }
+
+  it('a client whose hits are all ads/tracking is never likely-infected, however many minutes and names', () => {
+    const names: NameStat[] = [
+      { name: 'ads.example', hits: 60, category: 'ads', sources: ['easylist'] },
+      { name: 'pixel.tracker.example', hits: 60, category: 'tracking', sources: ['easyprivacy'] },
+      { name: 'cdn.other.example', hits: 40, category: 'other', sources: ['misc'] },
+    ];
+    const r = withOther(record('192.168.1.70', everyMinute(80), names), everyMinute(80));
+    const j = judge(r, rule);
+    expect(j.verdict).toBe('single-contact');
+    expect(j.distinctMinutes).toBe(0);
+    expect(j.reason).toBe('only ads/tracking/other lists (160 hits), which do not count toward the verdict');
+    const [c] = buildReport([r], { rule, since: null, now }).clients;
+    expect(c).toMatchObject({ verdict: 'single-contact', hits: 160, otherHits: 160, distinctMinutes: 0, reason: j.reason });
+  });
+
+  it('malware in one minute and ads in many: a single contact, its ads hits named apart', () => {
+    const names: NameStat[] = [
+      { name: 'c2.no-ip.biz', hits: 2, category: 'malware', family: 'njRAT' },
+      { name: 'ads.example', hits: 40, category: 'ads' },
+    ];
+    // Minute 0: the 2 malware hits; minutes 1-20: ads only.
+    const r = withOther(record('192.168.1.71', [[0, 2], ...Array.from({ length: 20 }, (_, i) => [i + 1, 2] as [number, number])], names), Array.from({ length: 20 }, (_, i) => [i + 1, 2] as [number, number]));
+    expect(judge(r, rule)).toEqual({ verdict: 'single-contact', reason: '2 hits within 1 minute, 1 name: one contact; 40 hits on ads/tracking/other lists not counted', distinctMinutes: 1 });
+  });
+
+  it('two names only one of which is malware are one listed name', () => {
+    const names: NameStat[] = [
+      { name: 'c2.no-ip.biz', hits: 1, category: 'malware' },
+      { name: 'tracker.example', hits: 1, category: 'tracking' },
+    ];
+    const r = withOther(record('192.168.1.72', [[0, 2]], names), [[0, 1]]);
+    expect(judge(r, rule).verdict).toBe('single-contact');
+  });
+
+  it('a malware beacon stays likely-infected with ads hits beside it, and says how many were not counted', () => {
+    const names: NameStat[] = [
+      { name: 'c2.no-ip.biz', hits: 20, category: 'malware' },
+      { name: 'ads.example', hits: 10, category: 'ads' },
+    ];
+    const r = withOther(record('192.168.1.73', everyMinute(10, 3), names), everyMinute(5, 2));
+    expect(judge(r, rule)).toEqual({ verdict: 'likely-infected', reason: 'hits in 10 distinct minutes (threshold 3); 10 hits on ads/tracking/other lists not counted', distinctMinutes: 10 });
+  });
+
+  it('hits without a category (recorded before lists had one) count as malware, as before', () => {
+    const r = record('192.168.1.74', everyMinute(5), [{ name: 'c2.no-ip.biz', hits: 10 }]);
+    expect(judge(r, rule).verdict).toBe('likely-infected');
+  });
+
+  it('buildReport agrees with judge() with categories, with and without a window', () => {
+    const recs = [
+      withOther(record('10.1.0.1', everyMinute(30), [{ name: 'a.example', hits: 60, category: 'ads' }]), everyMinute(30)),
+      withOther(record('10.1.0.2', everyMinute(30), [{ name: 'a.example', hits: 30, category: 'ads' }, { name: 'c2.no-ip.biz', hits: 30 }]), everyMinute(15)),
+      withOther(record('10.1.0.3', [[0, 1], [40, 1]], [{ name: 'a.example', hits: 1, category: 'tracking' }, { name: 'c2.no-ip.biz', hits: 1, category: 'malware' }]), [[0, 1]]),
+    ];
+    for (const since of [null, T0 + 20 * MIN]) {
+      const report = buildReport(recs, { rule, since, now });
+      for (const c of report.clients) {
+        const j = judge(recs.find((r) => r.client === c.client)!, rule, since ?? undefined);
+        expect({ verdict: c.verdict, reason: c.reason, distinctMinutes: c.distinctMinutes }).toEqual(j);
+      }
+      expect(report.clients.find((c) => c.client === '10.1.0.1')!.verdict).toBe('single-contact');
+    }
+  });
+});

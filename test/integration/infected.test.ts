@@ -154,7 +154,7 @@ describe('embedded store, report command and admin listener', () => {
 
   it('sinkd report reads the embedded hit file once the server has saved it', async () => {
     await ask(s.port, '127.0.0.32', ['worm.zapto.org']);
-    await s.server.stop(100); // saves hits.json
+    await s.server.stop(100); // the journal thread closes its files
     writeFileSync(join(s.dir, 'report.yaml'), `store: { path: ${JSON.stringify(join(s.dir, 'store.jsonl'))} }\n`);
     const r = await report('--config', join(s.dir, 'report.yaml'));
     expect(r.clients.map((c) => c.client).sort()).toEqual(['127.0.0.31', '127.0.0.32', '127.0.0.33']);

@@ -56,9 +56,10 @@ describe('renderCsv', () => {
     expect(records[0]).toEqual([
       'client', 'hostname', 'mac', 'verdict', 'handled', 'hits', 'distinct_minutes',
       'first_seen', 'last_seen', 'families', 'names', 'subnets', 'seized_zones', 'ack_note',
+      'sources', 'other_hits', 'other_names',
     ]);
     expect(records.slice(1).map((r) => r[0])).toEqual(['10.0.0.53', '192.168.1.23', '2001:db8::7', '192.168.1.9', '::1']);
-    for (const r of records) expect(r).toHaveLength(14);
+    for (const r of records) expect(r).toHaveLength(17);
     expect(text.endsWith('\r\n')).toBe(true);
     expect(text.replaceAll('\r\n', '').includes('\r')).toBe(false);
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
@@ -80,6 +81,9 @@ describe('renderCsv', () => {
       subnets: '',
       seized_zones: '',
       ack_note: '',
+      sources: '',
+      other_hits: '',
+      other_names: '',
     });
     expect(byClient.get('10.0.0.53')).toMatchObject({ subnets: '10.0.0.0/24; 10.0.1.0/24', hostname: '', mac: '' });
     expect(byClient.get('2001:db8::7')).toMatchObject({ handled: 'yes', verdict: 'likely-infected' });

@@ -1,4 +1,6 @@
-// "--since" values: a duration back from now (90s, 30m, 24h, 7d, 2w) or an ISO 8601 time.
+// Owns the start of a report window as people write it: a duration back from now (90s, 30m, 24h,
+// 7d, 2w) or an ISO 8601 time. Shared by `sinkd report --since` and the admin listener's
+// `?since=`; the message names no flag or parameter, so each caller says which one was wrong.
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -10,5 +12,5 @@ export function parseSince(text: string, now = Date.now()): number {
     const t = Date.parse(text);
     if (!Number.isNaN(t)) return t;
   }
-  throw new Error(`--since "${text}": give a duration such as 30m, 24h, 7d, 2w, or an ISO time such as 2026-11-20T08:00:00Z`);
+  throw new Error(`"${text}": give a duration such as 30m, 24h, 7d, 2w, or an ISO time such as 2026-11-20T08:00:00Z`);
 }
