@@ -1,6 +1,7 @@
 // The Prometheus text exposition format (version 0.0.4) of a MetricsSnapshot.
 
 import type { MetricsSnapshot } from './snapshot.js';
+import { renderGuardCounts } from './guards.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -18,7 +19,7 @@ export function renderPrometheus(m: MetricsSnapshot): string {
   const kinds = Object.entries(m.queries).filter(([k]) => k !== 'dropped' && k !== 'errors');
   metric('sinkd_queries_total', 'counter', 'Queries answered, by how: sinkholed, cached, forwarded, stale, refused, servfail, authoritative, local, ratelimited, formerr, notimp.',
     kinds.map(([k, v]) => [`{result="${label(k)}"}`, v]));
-  metric('sinkd_queries_dropped_total', 'counter', 'Packets not answered: runts and responses sent to sinkd.', [['', m.queries.dropped ?? 0]]);
+  metric('sinkd_queries_dropped_total', 'counter', 'Packets not answered: runts, responses sent to sinkd, and UDP datagrams from source port 0.', [['', m.queries.dropped ?? 0]]);
   metric('sinkd_internal_errors_total', 'counter', 'Queries that hit an internal error (answered SERVFAIL).', [['', m.queries.errors ?? 0]]);
   metric('sinkd_queries_by_transport_total', 'counter', 'Queries received, by transport.', Object.entries(m.transports).map(([k, v]) => [`{transport="${label(k)}"}`, v]));
 
@@ -55,6 +56,7 @@ export function renderPrometheus(m: MetricsSnapshot): string {
   if (m.rrl) {
     metric('sinkd_rrl_responses_total', 'counter', 'Seized-zone answers over UDP by rate-limit verdict.', [['{verdict="sent"}', m.rrl.sent], ['{verdict="slipped"}', m.rrl.slipped], ['{verdict="dropped"}', m.rrl.dropped]]);
   }
+  if (m.guards) renderGuardCounts(m.guards, metric);
   metric('sinkd_workers', 'gauge', 'Worker processes serving DNS.', [['', m.workers]]);
   return out.join('\n') + '\n';
 }

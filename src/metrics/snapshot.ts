@@ -2,6 +2,7 @@
 // primary over IPC), and how the workers' reports add up to the node's.
 
 import { addHistogram, type HistogramData } from './histogram.js';
+import { addGuardCounts, type GuardCounts } from './guards.js';
 
 export interface UpstreamMetrics {
   /** "resolver" for the recursive upstreams, "zone:<name>" for a seized zone's original servers. */
@@ -26,6 +27,8 @@ export interface MetricsSnapshot {
   rrl: { sent: number; slipped: number; dropped: number } | null;
   /** Worker processes serving DNS (1 without --workers). */
   workers: number;
+  /** Defences against hostile input (src/metrics/guards.ts); absent from an older worker. */
+  guards?: GuardCounts;
 }
 
 const STATE_RANK: Record<StoreState, number> = { synced: 0, starting: 1, degraded: 2, stopped: 3 };
@@ -68,6 +71,10 @@ export function mergeSnapshots(parts: readonly MetricsSnapshot[]): MetricsSnapsh
       out.rrl.sent += p.rrl.sent;
       out.rrl.slipped += p.rrl.slipped;
       out.rrl.dropped += p.rrl.dropped;
+    }
+    if (p.guards) {
+      if (out.guards) addGuardCounts(out.guards, p.guards);
+      else out.guards = structuredClone(p.guards);
     }
   }
   return out;

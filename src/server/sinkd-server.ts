@@ -22,6 +22,7 @@ import { ResponseRateLimiter } from '../rrl/index.js';
 import { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
+import { processCounts } from '../metrics/guards.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
 import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
 import type { BlocklistStore } from '../store/blocklist-store.js';
@@ -466,6 +467,7 @@ export class SinkdServer {
       hits: this.recorder ? { recorded: this.recorder.stats.recorded, dropped: this.recorder.stats.dropped, buffered: this.recorder.buffered } : null,
       rrl: rrl ? { sent: rrl.sent, slipped: rrl.slipped, dropped: rrl.dropped } : null,
       workers: 1,
+      guards: { ...structuredClone(this.handler.listenerCounts), uncaught: processCounts.uncaught, inflight: 0, inflightLimited: { global: 0, client: 0 } },
     };
   }
 

@@ -85,7 +85,10 @@ export class TcpListener {
     // write (the kernel then holds its queries, not our heap), and resumes when both clear.
     const mayRead = () => pending < MAX_PIPELINED && !socket.writableNeedDrain;
     const write = (bytes: Buffer) => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || socket.writableEnded) {
+        this.handler.listenerCounts.sendFailed++;
+        return;
+      }
       const framed = Buffer.allocUnsafe(bytes.length + 2);
       framed.writeUInt16BE(bytes.length, 0);
       bytes.copy(framed, 2);
@@ -105,12 +108,19 @@ export class TcpListener {
           continue;
         }
         pending++;
-        reply.then((bytes) => {
-          pending--;
-          if (bytes !== null) write(bytes);
-          resume();
-          maybeEnd();
-        });
+        reply.then(
+          (bytes) => {
+            pending--;
+            if (bytes !== null) write(bytes);
+            resume();
+            maybeEnd();
+          },
+          () => {
+            // The handler's promise never rejects; should it, this connection ends, nothing else.
+            this.handler.listenerCounts.sendFailed++;
+            socket.destroy();
+          },
+        );
       }
       if (mayRead()) {
         if (socket.isPaused() && !readEnded) socket.resume();

@@ -6,6 +6,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import type { Hit } from '../infected/model.js';
 import { mergeSnapshots, type MetricsSnapshot } from '../metrics/snapshot.js';
+import { processCounts } from '../metrics/guards.js';
 import type { NodeStatus, ReadinessReport } from '../admin/admin-server.js';
 import type { Readiness } from '../server/sinkd-server.js';
 import { isFromWorker, type FromWorker, type ToWorker } from './messages.js';
@@ -130,7 +131,10 @@ export class WorkerSupervisor implements NodeStatus {
   }
 
   async metrics(): Promise<MetricsSnapshot | null> {
-    return mergeSnapshots((await this.statuses()).map((s) => s.metrics));
+    const merged = mergeSnapshots((await this.statuses()).map((s) => s.metrics));
+    // The primary's own last-resort catches count for the node too.
+    if (merged?.guards) merged.guards.uncaught += processCounts.uncaught;
+    return merged;
   }
 
   /** Ready while at least one worker serves; each worker's own report is listed. */

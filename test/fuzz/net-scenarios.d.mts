@@ -31,6 +31,11 @@ export function udpBatch(
   opts?: { host?: string; timeoutMs?: number; graceMs?: number; udpLimit?: (query: Buffer) => number; burst?: number; pauseMs?: number },
 ): Promise<UdpBatchResult>;
 
+/** Why datagrams from source port 0 cannot be sent here, or null when they can. */
+export function portZeroSkipReason(): string | null;
+/** Sends each datagram from `source` (default: host), UDP source port 0; resolves with how many were sent. */
+export function sendFromPortZero(port: number, datagrams: Buffer[], opts?: { host?: string; source?: string }): Promise<number>;
+
 export type TcpStep = Buffer | number | 'end' | 'reset';
 export interface TcpResult {
   why: 'timeout' | 'closed' | 'answered' | 'reset';

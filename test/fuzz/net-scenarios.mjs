@@ -6,9 +6,11 @@
 // Plain ESM, Node built-ins only. Loopback only: every function takes the server's host and port
 // and the callers only ever pass 127.0.0.1.
 
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CATEGORIES, expectsReply, hostile, pick, randInt, randomBytes, readReply, simpleQuery, validQuery } from './hostile.mjs';
 
 /** The 2-octet length prefix of DNS over TCP; `len` may lie. */
@@ -126,6 +128,39 @@ export function udpBatch(port, datagrams, { host = '127.0.0.1', timeoutMs = 3000
       }
       if (expected === 0) graceTimer = setTimeout(done, graceMs * 3);
     });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// UDP from source port 0 (no socket API can send it: a raw socket, via test/helpers/udp-port0.py)
+
+const PORT0_TOOL = fileURLToPath(new URL('../helpers/udp-port0.py', import.meta.url));
+let port0Reason;
+
+/**
+ * Why datagrams from source port 0 cannot be sent here (no python3, no CAP_NET_RAW), or null
+ * when they can. Callers skip with this text, visibly.
+ */
+export function portZeroSkipReason() {
+  if (port0Reason !== undefined) return port0Reason;
+  const r = spawnSync('python3', [PORT0_TOOL, 'probe'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error) port0Reason = `python3 is not available (${r.error.code ?? r.error.message})`;
+  else if (r.status !== 0) port0Reason = `no raw socket (needs root or CAP_NET_RAW): ${(r.stderr || `exit ${r.status}`).trim()}`;
+  else port0Reason = null;
+  return port0Reason;
+}
+
+/** Sends each datagram from `source`, port 0, to host:port; resolves with how many were sent. */
+export function sendFromPortZero(port, datagrams, { host = '127.0.0.1', source = host } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [PORT0_TOOL, 'send', source, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`udp-port0.py exited ${code}: ${err.trim()}`))));
+    child.stdin.end(datagrams.map((d) => d.toString('hex')).join('\n') + '\n');
   });
 }
 

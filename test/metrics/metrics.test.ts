@@ -67,3 +67,34 @@ describe('renderPrometheus', () => {
     expect(text).toContain('sinkd_blocklist_rules{kind="block"} 100');
   });
 });
+
+describe('guard counters (hostile input)', () => {
+  const guards = () => ({
+    sendFailed: 1,
+    tcpRefused: { address: 2, prefix: 3, full: 4 },
+    tcpReclaimed: 5,
+    uncaught: 6,
+    inflight: 7,
+    inflightLimited: { global: 8, client: 9 },
+  });
+  it('add up over the workers, and a worker without them adds nothing', () => {
+    const m = mergeSnapshots([snapshot({ guards: guards() }), snapshot(), snapshot({ guards: guards() })])!;
+    expect(m.guards).toEqual({ sendFailed: 2, tcpRefused: { address: 4, prefix: 6, full: 8 }, tcpReclaimed: 10, uncaught: 12, inflight: 14, inflightLimited: { global: 16, client: 18 } });
+  });
+  it('are rendered, each with its labels', () => {
+    const text = renderPrometheus(snapshot({ guards: guards() }));
+    for (const line of [
+      'sinkd_uncaught_errors_total 6',
+      'sinkd_send_failures_total 1',
+      'sinkd_upstream_inflight 7',
+      'sinkd_upstream_inflight_limited_total{limit="global"} 8',
+      'sinkd_upstream_inflight_limited_total{limit="client"} 9',
+      'sinkd_tcp_connections_refused_total{reason="address"} 2',
+      'sinkd_tcp_connections_refused_total{reason="prefix"} 3',
+      'sinkd_tcp_connections_refused_total{reason="full"} 4',
+      'sinkd_tcp_connections_reclaimed_total 5',
+    ]) {
+      expect(text).toContain(`\n${line}\n`);
+    }
+  });
+});
