@@ -237,8 +237,8 @@ function writeConfig(port, upstreamPort) {
       'blocklists: [{ path: block.txt, source: fuzz-block }]',
       `store: { path: ${JSON.stringify(path.join(dir, 'store.jsonl'))} }`,
       'redis: { url: "" }',
-      // every fuzz client is on loopback, so the per-address cap is lifted to the total here
-      `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: ${MAX_CONNECTIONS}, maxConnectionsPerClient: ${MAX_CONNECTIONS} }`,
+      // every fuzz client is on loopback, so the per-address and per-/24 caps are lifted to the total here
+      `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: ${MAX_CONNECTIONS}, maxConnectionsPerClient: ${MAX_CONNECTIONS}, maxConnectionsPerPrefix: ${MAX_CONNECTIONS} }`,
       'log: { level: warn }',
       'admin: { listen: "" }',
       '',

@@ -39,7 +39,7 @@ export const DEFAULT_SETTINGS = deepFreeze({
   },
   acl: { allow: [...DEFAULT_RECURSION_ALLOW] },
   clientLimit: { queriesPerSecond: 1000, action: 'refused', exempt: ['127.0.0.0/8', '::1/128'] },
-  tcp: { idleTimeoutMs: 10_000, maxConnections: 256, maxConnectionsPerClient: 32 },
+  tcp: { idleTimeoutMs: 10_000, maxConnections: 256, maxConnectionsPerClient: 32, maxConnectionsPerPrefix: 64 },
   log: { level: 'info' },
   redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000 },
   store: { path: '../data/blocklist-store.jsonl' },

@@ -237,6 +237,8 @@ export const configSchema = strict({
     idleTimeoutMs: int(1, 600_000),
     maxConnections: int(1, 65_535),
     maxConnectionsPerClient: int(1, 65_535),
+    // Per /24 (IPv4) or /56 (IPv6): one network, or one IPv6 host with its /64, is one client here.
+    maxConnectionsPerPrefix: int(1, 65_535),
   }),
   log: strict({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

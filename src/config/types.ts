@@ -82,7 +82,8 @@ export interface SinkdConfig {
   acl: { allow: string[] };
   /** Per-client query rate limit of the resolver side; queriesPerSecond 0 = off. CIDR text in exempt. */
   clientLimit: { queriesPerSecond: number; action: 'refused' | 'drop'; exempt: string[] };
-  tcp: { idleTimeoutMs: number; maxConnections: number; maxConnectionsPerClient: number };
+  /** maxConnectionsPerPrefix counts per /24 (IPv4) and /56 (IPv6). */
+  tcp: { idleTimeoutMs: number; maxConnections: number; maxConnectionsPerClient: number; maxConnectionsPerPrefix: number };
   log: { level: LogLevel };
   /** Where the shared blocklist lives; url "" = the embedded store (store.path). */
   redis: {

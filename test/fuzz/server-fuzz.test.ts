@@ -48,8 +48,9 @@ beforeAll(async () => {
   sinkd = await startSinkd({
     upstreams: [upstream.endpoint],
     blocklist: `${BLOCKED}\n`,
-    // Every fuzz client is on loopback: the per-address cap is tested on its own (test/integration/abuse.test.ts).
-    yaml: `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: 256, maxConnectionsPerClient: 256 }`,
+    // Every fuzz client is on loopback: the per-address and per-prefix caps are tested on their own
+    // (test/integration/abuse.test.ts, test/integration/tcp-slots.test.ts).
+    yaml: `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: 256, maxConnectionsPerClient: 256, maxConnectionsPerPrefix: 256 }`,
   });
 });
 
