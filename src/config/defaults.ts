@@ -24,7 +24,7 @@ export const DEFAULT_SETTINGS = deepFreeze({
   listen: ['127.0.0.1:5353'],
   workers: 1,
   upstreams: [],
-  upstream: { timeoutMs: 1000, tcpTimeoutMs: 3000 },
+  upstream: { timeoutMs: 1000, tcpTimeoutMs: 3000, maxInflight: 1000, maxInflightPerClient: 250 },
   blocklists: [{ path: '../blocklists/ddns-malware-sample.txt', format: 'auto', source: 'ddns-malware-sample' }],
   allowlists: [],
   sinkhole: { mode: 'sinkhole', ipv4: '0.0.0.0', ipv6: '::', ttl: 60 },

@@ -204,6 +204,9 @@ export const configSchema = strict({
     // A healthy upstream answers in well under a second; waiting longer only delays the next one.
     timeoutMs: int(1, 60_000),
     tcpTimeoutMs: int(1, 120_000),
+    // Each query in flight holds a socket: the cap keeps the process below its descriptor limit.
+    maxInflight: int(1, 1_000_000),
+    maxInflightPerClient: int(1, 1_000_000),
   }),
   blocklists: list(listSpec, 'list files'),
   allowlists: list(listSpec, 'list files'),

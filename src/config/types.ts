@@ -65,7 +65,8 @@ export interface SinkdConfig {
   workers: number | 'auto';
   /** Never empty unless resolv.conf had no usable nameserver either. */
   upstreams: Endpoint[];
-  upstream: { timeoutMs: number; tcpTimeoutMs: number };
+  /** maxInflight*: upstream queries in flight per process, in all and per client (IPv4 address, IPv6 /64). */
+  upstream: { timeoutMs: number; tcpTimeoutMs: number; maxInflight: number; maxInflightPerClient: number };
   blocklists: ListSpec[];
   allowlists: ListSpec[];
   sinkhole: { mode: SinkholeMode; ipv4: string; ipv6: string; ttl: number };

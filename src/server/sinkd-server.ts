@@ -11,6 +11,7 @@ import { AnswerCache } from '../cache/answer-cache.js';
 import { CacheStep } from '../cache/cache-step.js';
 import { UpstreamPool } from '../upstream/upstream-pool.js';
 import { ForwardStep } from '../upstream/forward-step.js';
+import { InflightLimit } from '../upstream/inflight-limit.js';
 import { buildChain, buildZoneChain } from '../chain/build-chain.js';
 import type { Next } from '../chain/step.js';
 import { SeizedZones } from '../zone/seized-zones.js';
@@ -78,6 +79,8 @@ interface ChainParts {
   readonly upstreams: UpstreamPool;
   readonly zonePools: { zone: string; pool: UpstreamPool }[];
   readonly seized: SeizedZones<Next> | null;
+  /** Upstream queries in flight: one budget for the process, kept (with its counts) across reloads. */
+  readonly inflight: InflightLimit;
 }
 
 /** Skipped list lines logged one by one per file; the rest are counted. */
@@ -180,10 +183,12 @@ export class SinkdServer {
       down: (server, reason) => log.warn({ event: 'upstream-down', upstream: server, reason }, `upstream ${server} failed: ${reason}`),
       up: (server) => log.info({ event: 'upstream-up', upstream: server }, `upstream ${server} answers again`),
     });
+    const inflight = previous?.inflight ?? new InflightLimit(config.upstream);
+    inflight.configure(config.upstream);
     const zoneCache = config.zones.length === 0 ? null : sameCache && previous.zoneCache ? previous.zoneCache : new AnswerCache(config.cache, Date.now, 'authority');
     const rrl = config.zones.length > 0 && config.rrl.enabled ? new ResponseRateLimiter({ ...config.rrl, exemptClients: new CidrSet(config.rrl.exempt) }) : null;
     const zonePools: { zone: string; pool: UpstreamPool }[] = [];
-    const zones = zoneCache ? this.buildZones(config, zoneCache, rrl, zonePools) : null;
+    const zones = zoneCache ? this.buildZones(config, zoneCache, rrl, zonePools, inflight) : null;
     const limit = config.clientLimit;
     const chain = buildChain({
       ...(zones ? { zones: new ZoneStep(zones) } : {}),
@@ -202,9 +207,9 @@ export class SinkdServer {
       policy: new PolicyStep(this.mirror, config.sinkhole, (e) => this.logSinkhole(e)),
       any: new MinimalAnyStep(),
       cache: new CacheStep(cache),
-      forward: new ForwardStep(upstreams),
+      forward: new ForwardStep(upstreams, inflight),
     });
-    return { chain, cache, cacheSettings: config.cache, zoneCache, rrl, upstreams, zonePools, seized: zones };
+    return { chain, cache, cacheSettings: config.cache, zoneCache, rrl, upstreams, zonePools, seized: zones, inflight };
   }
 
   /** One chain per seized zone (order in build-chain.ts); null when none is configured. */
@@ -213,6 +218,7 @@ export class SinkdServer {
     zoneCacheStore: AnswerCache,
     rrl: ResponseRateLimiter | null,
     zonePools: { zone: string; pool: UpstreamPool }[],
+    inflight: InflightLimit,
   ): SeizedZones<Next> {
     const log = this.log;
     const rrlEvents = {
@@ -237,7 +243,7 @@ export class SinkdServer {
           origin: new OriginForwardStep(pool, zone.name, (name) => {
             const rule = this.mirror.matcher.match(name);
             return rule !== undefined && rule.name.length > zone.name.length;
-          }),
+          }, inflight),
         });
         return [zone.name, chain.handle] as const;
       }),
@@ -467,7 +473,7 @@ export class SinkdServer {
       hits: this.recorder ? { recorded: this.recorder.stats.recorded, dropped: this.recorder.stats.dropped, buffered: this.recorder.buffered } : null,
       rrl: rrl ? { sent: rrl.sent, slipped: rrl.slipped, dropped: rrl.dropped } : null,
       workers: 1,
-      guards: { ...structuredClone(this.handler.listenerCounts), uncaught: processCounts.uncaught, inflight: 0, inflightLimited: { global: 0, client: 0 } },
+      guards: { ...structuredClone(this.handler.listenerCounts), uncaught: processCounts.uncaught, inflight: parts.inflight.inflight, inflightLimited: { ...parts.inflight.limited } },
     };
   }
 
