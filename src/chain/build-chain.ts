@@ -12,8 +12,11 @@ import type { ApexStep } from '../zone/apex-step.js';
 import type { OriginForwardStep } from '../zone/origin-forward-step.js';
 import type { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import type { MinimalAnyStep } from '../any/minimal-any-step.js';
+import type { EcsStep } from '../ecs/ecs-step.js';
 
 export interface ChainSteps {
+  /** EDNS Client Subnet only from trusted resolvers (absent: queries pass as they came). */
+  readonly ecs?: EcsStep;
   /** Absent when no seized zone is configured (a LAN resolver pays nothing for the feature). */
   readonly zones?: ZoneStep;
   /** Absent when clientLimit.queriesPerSecond is 0. */
@@ -27,6 +30,9 @@ export interface ChainSteps {
 
 export function buildChain(s: ChainSteps): { handle: Next; names: string[] } {
   const steps: Step[] = [
+    // 0. ecs: first, so that no later step (a seized zone's hit records, the cache key, forward)
+    //    ever sees a client subnet its sender is not trusted to claim.
+    ...(s.ecs ? [s.ecs] : []),
     // 0. zones: before the acl, because a seized zone is answered for the whole Internet (its
     //    resolvers are the clients), under rate limiting instead of an access list; names in a
     //    seized zone leave here through the zone's own chain (buildZoneChain), never below.

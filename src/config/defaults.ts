@@ -55,6 +55,8 @@ export const DEFAULT_SETTINGS = deepFreeze({
   zones: [],
   // The limiter's own defaults (src/rrl/options.ts says why each), on for seized zones.
   rrl: { enabled: true, ...RRL_CONFIG_DEFAULTS, exempt: [] },
+  // Nobody: a subnet anyone can claim must not name the infected network in the report.
+  ecs: { trustFrom: [] },
 });
 
 export function deepFreeze<T>(value: T): T {

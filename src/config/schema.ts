@@ -294,6 +294,8 @@ export const configSchema = strict({
     });
   }),
   rrl,
+  // EDNS Client Subnet is taken only from these resolvers (default none): see src/ecs/ecs-step.ts.
+  ecs: strict({ trustFrom: list(cidr, 'CIDR prefixes') }),
 });
 
 // Compile-time check that the schema produces exactly what the rest of sinkd is promised.

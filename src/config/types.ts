@@ -112,4 +112,6 @@ export interface SinkdConfig {
   admin: { listen: Endpoint | null };
   zones: ZoneSpec[];
   rrl: RrlSettings;
+  /** Clients (CIDR text) whose EDNS Client Subnet is believed; from anyone else it is removed. */
+  ecs: { trustFrom: string[] };
 }

@@ -22,6 +22,7 @@ import { RateLimitStep } from '../zone/rate-limit-step.js';
 import { ResponseRateLimiter } from '../rrl/index.js';
 import { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
+import { EcsStep } from '../ecs/ecs-step.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import { processCounts } from '../metrics/guards.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
@@ -191,6 +192,7 @@ export class SinkdServer {
     const zones = zoneCache ? this.buildZones(config, zoneCache, rrl, zonePools, inflight) : null;
     const limit = config.clientLimit;
     const chain = buildChain({
+      ecs: new EcsStep(new CidrSet(config.ecs.trustFrom)),
       ...(zones ? { zones: new ZoneStep(zones) } : {}),
       ...(limit.queriesPerSecond > 0
         ? {
