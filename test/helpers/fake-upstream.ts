@@ -48,6 +48,7 @@ const SOA = { primary: 'ns1.test.', admin: 'hostmaster.test.', serial: 1, refres
 export class FakeUpstream {
   readonly seen: SeenQuery[] = [];
   readonly records = new Map<string, FakeRecord[]>();
+  /** Per name; a key `*.zone` applies to every name below zone without its own. */
   readonly behaviours = new Map<string, Behaviour>();
   /** Behaviour for every name without its own. */
   defaultBehaviour: Behaviour = {};
@@ -125,7 +126,7 @@ export class FakeUpstream {
     if (!q) return;
     const name = q.name.toLowerCase();
     this.seen.push({ name, type: q.type, transport, id: req.header.id, sourcePort, raw: Buffer.from(msg) });
-    const b = this.behaviours.get(name) ?? this.defaultBehaviour;
+    const b = this.behaviourOf(name);
     if (b.drop) return;
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
     const real = b.ecs ? withEcs(msg, this.build(req, transport, b), b.ecs) : this.build(req, transport, b).toBuffer();
@@ -137,6 +138,16 @@ export class FakeUpstream {
       send(forged.toBuffer());
     }
     send(real);
+  }
+
+  private behaviourOf(name: string): Behaviour {
+    const own = this.behaviours.get(name);
+    if (own !== undefined) return own;
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+      const b = this.behaviours.get(`*${name.slice(dot)}`);
+      if (b !== undefined) return b;
+    }
+    return this.defaultBehaviour;
   }
 
   private build(req: InstanceType<typeof Packet>, transport: 'udp' | 'tcp', b: Behaviour): InstanceType<typeof Packet> {
