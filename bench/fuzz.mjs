@@ -13,6 +13,11 @@
 //     frames, length prefixes longer and shorter than the payload, garbage after a query, 64 KiB
 //     frames, byte-by-byte writes, pipelines, resets, half-closes;
 //   - three slowloris clients trickling one octet a second the whole time;
+//   - every 3rd round the UDP datagrams again from source port 0 (needs root for a raw socket;
+//     left out, with a note, otherwise); every 4th round more idle TCP connections from as many
+//     /24s of 127.0.0.0/8 than there are slots (a new client must still be served); every 2nd
+//     round 3x upstream.maxInflightPerClient names the upstream never answers, from one client
+//     (past the cap SERVFAIL with the in-flight EDE, and another client answered meanwhile);
 // and after every round a blocked and a forwarded name must be answered over UDP and TCP
 // within 1 s. Connections with lying length prefixes must be closed by the idle timeout.
 // Then two resource checks (skip with --skip-dos-checks): a TCP client that sends queries and
@@ -33,7 +38,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mulberry32, pick, simpleQuery } from '../test/fuzz/hostile.mjs';
-import { FuzzStats, frame, fuzzRound, probe, slowloris } from '../test/fuzz/net-scenarios.mjs';
+import { FuzzStats, frame, fuzzRound, portZeroSkipReason, probe, slowloris } from '../test/fuzz/net-scenarios.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -92,6 +97,10 @@ const MAX_CONNECTIONS = 256;
 const BLOCKED = 'blocked.fuzz.test';
 const FORWARDED = 'fwd.fuzz.test';
 const BIG = 'big.fuzz.test';
+/** Names below it are never answered by the fake upstream (the in-flight floods ask them). */
+const SLOW = 'slow.fuzz.test';
+const UPSTREAM_TIMEOUT_MS = 300;
+const INFLIGHT_PER_CLIENT = 16;
 const HOST = '127.0.0.1';
 
 const log = (s) => process.stdout.write(`${s}\n`);
@@ -99,7 +108,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // the fake upstream: loopback UDP + TCP; A 192.0.2.1 for any name, NXDOMAIN under nx.*, a ~4 KB
-// TXT answer for big.fuzz.test; packets it cannot read get no answer (sinkd times out: SERVFAIL)
+// TXT answer for big.fuzz.test; packets it cannot read, and names under slow.*, get no answer
+// (sinkd times out: SERVFAIL)
 
 function upstreamAnswer(msg) {
   if (msg.length < 12 || msg[2] & 0x80 || msg.readUInt16BE(4) !== 1) return null;
@@ -129,6 +139,7 @@ function upstreamAnswer(msg) {
     rdata.copy(b, 12);
     return b;
   };
+  if (labels.includes('slow')) return null;
   if (labels.includes('nx')) rcode = 3;
   else if (name === BIG && qtype === 16) for (let i = 0; i < 15; i++) records.push(rr(16, Buffer.concat([Buffer.from([250]), Buffer.alloc(250, 0x78)])));
   else if (qtype === 1) records.push(rr(1, Buffer.from([192, 0, 2, 1])));
@@ -233,12 +244,12 @@ function writeConfig(port, upstreamPort) {
     [
       `listen: ["${HOST}:${port}"]`,
       `upstreams: ["${HOST}:${upstreamPort}"]`,
-      'upstream: { timeoutMs: 300, tcpTimeoutMs: 1000 }',
+      `upstream: { timeoutMs: ${UPSTREAM_TIMEOUT_MS}, tcpTimeoutMs: 1000, maxInflight: 256, maxInflightPerClient: ${INFLIGHT_PER_CLIENT} }`,
       'blocklists: [{ path: block.txt, source: fuzz-block }]',
       `store: { path: ${JSON.stringify(path.join(dir, 'store.jsonl'))} }`,
       'redis: { url: "" }',
-      // every fuzz client is on loopback, so the per-address cap is lifted to the total here
-      `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: ${MAX_CONNECTIONS}, maxConnectionsPerClient: ${MAX_CONNECTIONS} }`,
+      // every fuzz client is on loopback, so the per-address and per-/24 caps are lifted to the total here
+      `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: ${MAX_CONNECTIONS}, maxConnectionsPerClient: ${MAX_CONNECTIONS}, maxConnectionsPerPrefix: ${MAX_CONNECTIONS} }`,
       'log: { level: warn }',
       'admin: { listen: "" }',
       '',
@@ -371,6 +382,9 @@ async function slowlorisFlood(port) {
 const stats = new FuzzStats();
 const failures = [];
 const rand = mulberry32(SEED);
+/** Datagrams from source port 0 need a raw socket (root); without one that input is left out. */
+const PORT_ZERO_SKIP = portZeroSkipReason();
+if (PORT_ZERO_SKIP) stats.note(`no datagrams from source port 0: ${PORT_ZERO_SKIP}`);
 const udpLimit = (q) => {
   const r = parseQuery(q);
   return r.ok && r.query.edns ? Math.min(Math.max(r.query.edns.udpSize, 512), 1232) : 512;
@@ -426,6 +440,9 @@ try {
       udpLimit,
       onLyingPrefix,
       goodName: (rnd) => pick(rnd, [`g.${BLOCKED}`, `g${round}.${FORWARDED}`, `g${round}.nx.${FORWARDED}`]),
+      portZero: PORT_ZERO_SKIP === null && round % 3 === 2,
+      slotHogs: round % 4 === 1 ? { connections: MAX_CONNECTIONS + 8, maxConnections: MAX_CONNECTIONS } : null,
+      inflight: round % 2 === 0 ? { perClient: INFLIGHT_PER_CLIENT, slowZone: SLOW, source: '127.0.0.200', timeoutMs: UPSTREAM_TIMEOUT_MS + 2000 } : null,
     });
     slowest = Math.max(slowest, r.slowestProbeMs);
     if (child) maxRss = Math.max(maxRss, rssMb(child.pid) ?? 0);

@@ -6,6 +6,8 @@ import { buildSteps, type Chain, type FinalStep, type Step } from './step.js';
 
 /** The resolver: every query that is not for a seized zone. Optional steps are off in the config. */
 export interface ResolverSteps {
+  /** EDNS Client Subnet only from trusted resolvers. */
+  readonly ecs: Step;
   /** Absent when no seized zone is configured (a LAN resolver pays nothing for the feature). */
   readonly zones?: Step;
   /** Present only with seized zones and rrl.enabled (see the position's reason below). */
@@ -22,6 +24,9 @@ export interface ResolverSteps {
 export function buildChain(s: ResolverSteps): Chain {
   return buildSteps(
     [
+      // 0a. ecs: first, so that no later step (a seized zone's hit records, the cache key, forward)
+      //    ever sees a client subnet its sender is not trusted to claim.
+      s.ecs,
       // 0. zones: before the acl, because a seized zone is answered for the whole Internet (its
       //    resolvers are the clients), under rate limiting instead of an access list; names in a
       //    seized zone leave here through the zone's own chain (buildZoneChain), never below.

@@ -15,6 +15,7 @@ import { IpcHitStore } from '../workers/ipc-hit-store.js';
 import { isToWorker, type FromWorker } from '../workers/messages.js';
 import { configOption, serveOverrideOptions } from './config-options.js';
 import { overridesFrom, type ServeArgs } from './overrides.js';
+import { installProcessGuard } from './process-guard.js';
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
@@ -33,6 +34,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       throw err;
     }
     const log = createLogger(config.log.level);
+    // In every role (single, primary, worker): an uncaught error is logged and counted, never fatal.
+    installProcessGuard(log);
     const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
     if (cluster.isWorker) await runWorker(config, overrides, log);
     else if (workers > 1) await runPrimary(config, overrides, log, workers);

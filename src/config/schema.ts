@@ -250,6 +250,10 @@ export const configSchema = strict({
     // A healthy upstream answers in well under a second; waiting longer only delays the next one.
     timeoutMs: int(1, 60_000).prefault(1000),
     tcpTimeoutMs: int(1, 120_000).prefault(3000),
+    // Each query in flight holds a socket: the cap keeps the process below its descriptor limit.
+    maxInflight: int(1, 1_000_000).prefault(1000),
+    // A client is one IPv4 address or one IPv6 /64.
+    maxInflightPerClient: int(1, 1_000_000).prefault(250),
   }).prefault({}),
   blocklists: list(listSpec, 'list files').prefault([{ path: join(PACKAGE_ROOT, 'blocklists/ddns-malware-sample.txt'), format: 'auto', source: 'ddns-malware-sample' }]),
   allowlists: list(listSpec, 'list files').prefault([]),
@@ -285,6 +289,8 @@ export const configSchema = strict({
     idleTimeoutMs: int(1, 600_000).prefault(10_000),
     maxConnections: int(1, 65_535).prefault(256),
     maxConnectionsPerClient: int(1, 65_535).prefault(32),
+    // Per /24 (IPv4) or /56 (IPv6): one network, or one IPv6 host with its /64, is one client here.
+    maxConnectionsPerPrefix: int(1, 65_535).prefault(64),
   }).prefault({}),
   log: strict({
     level: z
@@ -367,4 +373,7 @@ export const configSchema = strict({
     .prefault([]),
   rrl,
   catcher,
+  // EDNS Client Subnet is taken only from these resolvers (default none): a subnet anyone can
+  // claim must not name the infected network in the report (see src/ecs/ecs-step.ts).
+  ecs: strict({ trustFrom: list(cidr, 'CIDR prefixes').prefault([]) }).prefault({}),
 });

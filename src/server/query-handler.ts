@@ -6,6 +6,7 @@ import type { Next } from '../chain/step.js';
 import type { ClientAddress, DnsRequest, Transport } from '../chain/request.js';
 import { ResultKind, type Reply } from '../chain/result.js';
 import { servfail } from '../chain/replies.js';
+import { newListenerCounts, type ListenerCounts } from './listener-counts.js';
 import {
   OUR_UDP_PAYLOAD,
   PLAIN_UDP_LIMIT,
@@ -27,6 +28,8 @@ export class QueryHandler {
   };
 
   readonly transports: Record<Transport, number> = { udp: 0, tcp: 0 };
+  /** What the listeners sharing this handler refused or failed to send. */
+  readonly listenerCounts: ListenerCounts = newListenerCounts();
 
   constructor(
     private chain: Next,
@@ -45,8 +48,21 @@ export class QueryHandler {
     this.chain = chain;
   }
 
-  /** Reply bytes, a promise of them, or null for "send nothing". */
+  /**
+   * Reply bytes, a promise of them (never rejected), or null for "send nothing". Never throws:
+   * a bug met by some input costs that one answer (counted, logged), never the listener.
+   */
   answer(raw: Buffer, client: ClientAddress, transport: Transport): Buffer | Promise<Buffer | null> | null {
+    try {
+      return this.answerOrThrow(raw, client, transport);
+    } catch (err) {
+      this.counts.errors++;
+      this.onError(err, client);
+      return null;
+    }
+  }
+
+  private answerOrThrow(raw: Buffer, client: ClientAddress, transport: Transport): Buffer | Promise<Buffer | null> | null {
     this.transports[transport]++;
     const parsed = parseQuery(raw);
     if (!parsed.ok) {
@@ -84,7 +100,11 @@ export class QueryHandler {
     return reply.then(
       (r) => {
         this.inflight--;
-        return this.finish(req, r);
+        try {
+          return this.finish(req, r);
+        } catch (err) {
+          return this.failed(req, err);
+        }
       },
       (err) => {
         this.inflight--;
@@ -107,7 +127,11 @@ export class QueryHandler {
   private failed(req: DnsRequest, err: unknown): Buffer | null {
     this.counts.errors++;
     this.onError(err, req.client);
-    return this.finish(req, servfail(req, 'internal error'));
+    try {
+      return this.finish(req, servfail(req, 'internal error'));
+    } catch {
+      return null;
+    }
   }
 }
 

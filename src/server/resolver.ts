@@ -19,8 +19,10 @@ import { AnswerCache } from '../cache/answer-cache.js';
 import { CacheStep } from '../cache/cache-step.js';
 import { cacheMetrics } from '../cache/metrics.js';
 import { ForwardStep } from '../upstream/forward-step.js';
+import { InflightLimit } from '../upstream/inflight-limit.js';
+import { EcsStep } from '../ecs/ecs-step.js';
 import { resolverUpstreams } from '../upstream/setup.js';
-import { upstreamMetrics, type NamedPool } from '../upstream/metrics.js';
+import { inflightMetrics, upstreamMetrics, type NamedPool } from '../upstream/metrics.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { rrlMetrics } from '../rrl/metrics.js';
 import type { ResponseRateLimiter } from '../rrl/rate-limiter.js';
@@ -40,6 +42,7 @@ export class Resolver {
     /** The seized zones' relayed answers; null without zones. */
     readonly zoneCache: AnswerCache | null,
     readonly upstreams: UpstreamPool,
+    readonly inflight: InflightLimit,
     private readonly pools: readonly NamedPool[],
     private readonly rrl: ResponseRateLimiter | null,
     /** Which names sinkd answers as an authority (their error replies say RA=0). */
@@ -55,11 +58,15 @@ export class Resolver {
     const cache = sameCache ? previous.cache : new AnswerCache(config.cache);
     const zoneCache = config.zones.length === 0 ? null : sameCache && previous.zoneCache ? previous.zoneCache : new AnswerCache(config.cache, Date.now, 'authority');
     const upstreams = resolverUpstreams(config, log);
+    // One budget of upstream queries in flight for the process, kept (with its counts) across reloads.
+    const inflight = previous?.inflight ?? new InflightLimit(config.upstream);
+    inflight.configure(config.upstream);
     const rrl = responseRateLimiter(config);
-    const zones = zoneCache ? seizedZones(config, { ...deps, cache: new CacheStep(zoneCache), rrl }, log) : null;
+    const zones = zoneCache ? seizedZones(config, { ...deps, cache: new CacheStep(zoneCache), rrl, inflight }, log) : null;
     const acl = new CidrSet(config.acl.allow);
     const logLimit = rrlLimitLogger(log);
     const chain = buildChain({
+      ecs: new EcsStep(new CidrSet(config.ecs.trustFrom)),
       zones: zones?.step,
       refusalLimit:
         zones && rrl ? new RefusalLimitStep(rrl, acl, { limited: (prefix, req, verdict) => logLimit(prefix, req.query.qname, verdict, { kind: 'error', key: '' }) }) : undefined,
@@ -68,7 +75,7 @@ export class Resolver {
       policy: new PolicyStep(deps.lists, config.sinkhole, deps.onSinkhole),
       any: new MinimalAnyStep(),
       cache: new CacheStep(cache),
-      forward: new ForwardStep(upstreams),
+      forward: new ForwardStep(upstreams, inflight),
     });
     const pools = [{ pool: 'resolver', upstreams }, ...(zones?.pools ?? [])];
     const seized = zones?.seized;
@@ -79,12 +86,13 @@ export class Resolver {
       const out = limitReply(rrl, client.address, reply, questionEnd, 'error', '', (prefix, verdict) => logLimit(prefix, '', verdict, { kind: 'error', key: '' }));
       return out.length === 0 ? null : out;
     };
-    return new Resolver(chain, cache, zoneCache, upstreams, pools, rrl, (qname) => seized?.find(qname) !== undefined, limitError, config.cache);
+    return new Resolver(chain, cache, zoneCache, upstreams, inflight, pools, rrl, (qname) => seized?.find(qname) !== undefined, limitError, config.cache);
   }
 
   metrics(): MetricFamily[] {
     return [
       ...upstreamMetrics(this.pools),
+      ...inflightMetrics(this.inflight),
       ...cacheMetrics(this.zoneCache ? [this.cache, this.zoneCache] : [this.cache]),
       ...(this.rrl ? rrlMetrics(this.rrl) : []),
     ];

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { formatEndpoint, type Endpoint } from '../net/address.js';
 import { Lifecycle, type Component } from '../lifecycle/component.js';
 import { gauge, mergeFamilies, MetricsRegistry, type MetricFamily } from '../metrics/family.js';
+import { processMetrics } from '../metrics/process.js';
 import type { SinkholeEvent } from '../policy/policy-step.js';
 import { SinkholeLog } from '../log/sinkhole-log.js';
 import { openStore } from '../store/open-store.js';
@@ -53,7 +54,7 @@ export class SinkdServer {
   private readonly lifecycle: Lifecycle;
   private readonly metricsRegistry = new MetricsRegistry();
   private resolver: Resolver | null = null;
-  readonly handler: QueryHandler | null = null;
+  private readonly queryHandler: QueryHandler | null = null;
   private readonly listeners: DnsListeners | null = null;
   private readonly admin: AdminServer | null = null;
   private readonly catcher: SinkholeCatcher | null = null;
@@ -87,16 +88,17 @@ export class SinkdServer {
     // 3. the DNS listeners and what answers behind them (a primary's workers answer for it).
     if (role !== 'primary') {
       this.resolver = Resolver.build(config, { lists: this.blocklist.mirror, onSinkhole: (e) => this.onSinkhole(e) }, log);
-      this.handler = new QueryHandler(
+      this.queryHandler = new QueryHandler(
         this.resolver.chain.handle,
         (err, client) => log.error({ event: 'internal-error', client: client.address, err }, 'query handling failed'),
         (qname) => this.resolver!.authoritativeFor(qname),
         (client, reply, questionEnd) => this.resolver!.limitError(client, reply, questionEnd),
       );
-      this.listeners = new DnsListeners(config.listen, this.handler, config.tcp);
+      this.listeners = new DnsListeners(config.listen, this.queryHandler, config.tcp);
       components.push(this.listeners);
-      this.metricsRegistry.add(() => [...queryMetrics(this.handler!), ...this.resolver!.metrics()]);
+      this.metricsRegistry.add(() => [...queryMetrics(this.queryHandler!), ...this.resolver!.metrics()]);
     }
+    this.metricsRegistry.add(processMetrics);
     this.metricsRegistry.add(() => this.blocklist.metrics());
     // A worker that hands its hits to the primary leaves the hit figures to the primary, which
     // records them again (they would count twice).
@@ -146,6 +148,11 @@ export class SinkdServer {
     return server;
   }
 
+  /** What answers queries in this process (a primary has none: its workers answer). */
+  get handler(): QueryHandler {
+    if (this.queryHandler === null) throw new Error('a primary answers no queries; its workers do');
+    return this.queryHandler;
+  }
   get config(): SinkdConfig {
     return this.currentConfig;
   }
@@ -185,7 +192,7 @@ export class SinkdServer {
     const urls = (c: SinkdConfig) => JSON.stringify([...c.blocklists, ...c.allowlists].filter((l) => l.url !== undefined));
     if (urls(next) !== urls(current)) pinned.push('url lists');
     const merged = { ...next, ...Object.fromEntries(RESTART_ONLY.map((k) => [k, current[k]])) } as SinkdConfig;
-    if (this.resolver && this.handler) {
+    if (this.resolver && this.queryHandler) {
       let resolver: Resolver;
       try {
         resolver = Resolver.build(merged, { lists: this.blocklist.mirror, onSinkhole: (e) => this.onSinkhole(e) }, this.log, this.resolver);
@@ -194,7 +201,7 @@ export class SinkdServer {
         return false;
       }
       this.resolver = resolver;
-      this.handler.setChain(resolver.chain.handle);
+      this.queryHandler.setChain(resolver.chain.handle);
     }
     this.currentConfig = merged;
     this.blocklist.setConfig(merged);
@@ -224,7 +231,7 @@ export class SinkdServer {
     this.stopping = true;
     await this.lifecycle.stop(graceMs);
     this.sinkholeLog.flush();
-    this.log.info({ event: 'stop', unanswered: this.handler?.inflight ?? 0 }, 'sinkd stopped');
+    this.log.info({ event: 'stop', unanswered: this.queryHandler?.inflight ?? 0 }, 'sinkd stopped');
   }
 
   private status(): NodeStatus {

@@ -1,4 +1,6 @@
 // DNS over UDP on one address: each datagram is one query; the reply goes back to its sender.
+// Nothing a datagram carries may throw out of the message handler (that would end the process):
+// a sender no reply can go to is dropped before any work, and every send is guarded.
 
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -26,7 +28,7 @@ export class UdpListener {
       socket.bind(this.endpoint.port, this.endpoint.host, () => {
         socket.off('error', reject);
         // After bind, errors (e.g. ICMP unreachable surfaced on send) must not kill the process.
-        socket.on('error', () => {});
+        socket.on('error', () => this.handler.listenerCounts.sendFailed++);
         resolve(socket.address().port);
       });
     });
@@ -34,13 +36,22 @@ export class UdpListener {
 
   private onMessage(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (!this.accepting) return;
+    // Source port 0 is no one's port: no reply can be sent to it (Node throws ERR_SOCKET_BAD_PORT)
+    // and no real client sends from it, so it is spoofed or broken. Dropped before any work.
+    if (rinfo.port === 0) {
+      this.handler.counts.dropped++;
+      return;
+    }
     const client = { address: rinfo.address, port: rinfo.port };
     const reply = this.handler.answer(msg, client, 'udp');
     if (reply === null) return;
     if (reply instanceof Promise) {
-      reply.then((bytes) => {
-        if (bytes !== null) this.send(socket, bytes, rinfo);
-      });
+      reply.then(
+        (bytes) => {
+          if (bytes !== null) this.send(socket, bytes, rinfo);
+        },
+        () => this.handler.listenerCounts.sendFailed++,
+      );
     } else {
       this.send(socket, reply, rinfo);
     }
@@ -48,7 +59,12 @@ export class UdpListener {
 
   private send(socket: dgram.Socket, bytes: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.socket === null) return;
-    socket.send(bytes, rinfo.port, rinfo.address);
+    try {
+      socket.send(bytes, rinfo.port, rinfo.address);
+    } catch {
+      // A bad address or a socket closed meanwhile: this reply is lost, nothing else.
+      this.handler.listenerCounts.sendFailed++;
+    }
   }
 
   /** Stop reading new queries; the socket stays open so in-flight answers can still be sent. */

@@ -34,7 +34,10 @@ export function exchangeUdp(server: Endpoint, query: Buffer, questionEnd: number
       if (done) return;
       done = true;
       clearTimeout(timer);
-      socket.close();
+      // Throws when the socket never bound (EMFILE) or is already closed: nothing left to close then.
+      try {
+        socket.close();
+      } catch {}
       if (err) reject(err);
       else resolve(reply!);
     };
@@ -50,7 +53,14 @@ export function exchangeUdp(server: Endpoint, query: Buffer, questionEnd: number
     // Port 0: the kernel picks a random ephemeral port for every query (RFC 5452 source port
     // randomisation). exclusive: in a --workers worker, a shared (non-exclusive) bind would be
     // routed through the cluster primary, a round trip per query; this socket is ours alone.
-    socket.bind({ port: 0, exclusive: true }, () => socket.send(query, server.port, server.host));
+    socket.bind({ port: 0, exclusive: true }, () => {
+      if (done) return; // timed out before the bind completed; the socket is closed
+      try {
+        socket.send(query, server.port, server.host);
+      } catch (err) {
+        finish(new ExchangeError(`${server.host}:${server.port}: ${(err as Error).message}`, 'network'));
+      }
+    });
   });
 }
 

@@ -41,6 +41,8 @@ export const QClass = { IN: 1 } as const;
 export const EDNS_OPTION_EDE = 15;
 export const EDNS_OPTION_ECS = 8;
 export const Ede = {
+  /** With a text saying what happened (e.g. too many queries in flight upstream). */
+  OTHER: 0,
   STALE_ANSWER: 3,
   BLOCKED: 15,
   PROHIBITED: 18,

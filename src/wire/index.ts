@@ -3,5 +3,6 @@ export * from './constants.js';
 export * from './names.js';
 export * from './query.js';
 export * from './opt.js';
+export * from './edns-options.js';
 export * from './reply.js';
 export * from './response.js';

@@ -10,6 +10,7 @@ import { servfail } from '../chain/replies.js';
 import { ResultKind, type Reply } from '../chain/result.js';
 import { Rcode } from '../wire/index.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import type { InflightLimit } from '../upstream/inflight-limit.js';
 import { filterRelayed } from './relay-filter.js';
 
 const AA = 0x0400;
@@ -22,10 +23,16 @@ export class OriginForwardStep implements Step {
     private readonly pool: UpstreamPool,
     private readonly zone: string,
     /** Whether a name is sinkholed in this zone (see relay-filter.ts). */
-    private readonly listed: (name: string) => boolean = () => false,
+    private readonly listed: (name: string) => boolean,
+    /** The process's budget of upstream queries in flight (shared with the resolver's forward step). */
+    private readonly inflight: InflightLimit,
   ) {}
 
-  async handle(req: DnsRequest): Promise<Reply> {
+  handle(req: DnsRequest): Promise<Reply> {
+    return this.inflight.run(req, () => this.relay(req));
+  }
+
+  private async relay(req: DnsRequest): Promise<Reply> {
     const query = Buffer.from(req.raw);
     query.writeUInt16BE(query.readUInt16BE(2) & ~RD, 2);
     const reply = await this.pool.resolve(query, req.query.questionEnd);

@@ -13,6 +13,7 @@ import type { Account } from '../rrl/index.js';
 import { WildcardProber } from './wildcard-prober.js';
 import { CidrSet } from '../net/cidr.js';
 import { zoneOrigins } from '../upstream/setup.js';
+import type { InflightLimit } from '../upstream/inflight-limit.js';
 import type { NamedPool } from '../upstream/metrics.js';
 import { ApexStep } from './apex-step.js';
 import { OriginForwardStep } from './origin-forward-step.js';
@@ -26,6 +27,8 @@ export interface ZoneDeps {
   /** The authority cache every zone shares (TTLs kept, referrals cached). */
   readonly cache: CacheStep;
   readonly rrl: ResponseRateLimiter | null;
+  /** The process's budget of upstream queries in flight (shared with the resolver's forward step). */
+  readonly inflight: InflightLimit;
 }
 
 export interface BuiltZones {
@@ -73,7 +76,7 @@ export function seizedZones(config: SinkdConfig, deps: ZoneDeps, log: Logger): B
         policy: new PolicyStep(deps.lists, sinkhole, deps.onSinkhole, { apex: zone.name, soa: zone.soa }),
         any: new MinimalAnyStep({ authoritative: true, recursionAvailable: false }),
         cache: deps.cache,
-        origin: new OriginForwardStep(origins, zone.name, listed),
+        origin: new OriginForwardStep(origins, zone.name, listed, deps.inflight),
       });
       return [zone.name, chain.handle] as const;
     }),

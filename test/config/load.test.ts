@@ -209,7 +209,7 @@ describe('loadConfig: errors', () => {
       'sinkd.yaml:3: sinkhole.ttl: must be a whole number from 0 to 86400',
       'sinkd.yaml:4: cache.maxBytes: must be a whole number from 65536 to 68719476736',
       'sinkd.yaml:5: tcp.maxConnections: must be a whole number from 1 to 65535',
-      'sinkd.yaml:5: tcp.idle: unknown key; expected one of: idleTimeoutMs, maxConnections, maxConnectionsPerClient',
+      'sinkd.yaml:5: tcp.idle: unknown key; expected one of: idleTimeoutMs, maxConnections, maxConnectionsPerClient, maxConnectionsPerPrefix',
       'sinkd.yaml:6: log.level: must be one of fatal, error, warn, info, debug, trace, silent',
     ]);
   });

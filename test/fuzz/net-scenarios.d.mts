@@ -31,6 +31,11 @@ export function udpBatch(
   opts?: { host?: string; timeoutMs?: number; graceMs?: number; udpLimit?: (query: Buffer) => number; burst?: number; pauseMs?: number },
 ): Promise<UdpBatchResult>;
 
+/** Why datagrams from source port 0 cannot be sent here, or null when they can. */
+export function portZeroSkipReason(): string | null;
+/** Sends each datagram from `source` (default: host), UDP source port 0; resolves with how many were sent. */
+export function sendFromPortZero(port: number, datagrams: Buffer[], opts?: { host?: string; source?: string }): Promise<number>;
+
 export type TcpStep = Buffer | number | 'end' | 'reset';
 export interface TcpResult {
   why: 'timeout' | 'closed' | 'answered' | 'reset';
@@ -74,6 +79,15 @@ export interface Probe {
   name: string;
   check: (reply: ReplySummary) => string | null;
 }
+/** Idle TCP connections from `count` addresses (each its own /24) while a new client asks `probeName`. */
+export function slotHog(
+  port: number,
+  count: number,
+  opts: { host?: string; probeName: string; check: (reply: ReplySummary) => string | null; timeoutMs?: number },
+): Promise<{ failure: string | null; closedByServer: number }>;
+/** Many slow names at once from one client: replies, SERVFAILs, and those with the in-flight EDE. */
+export function inflightFlood(port: number, names: string[], opts?: { host?: string; source?: string; timeoutMs?: number }): Promise<{ replies: number; servfail: number; limited: number }>;
+
 export function fuzzRound(opts: {
   port: number;
   host?: string;
@@ -87,4 +101,16 @@ export function fuzzRound(opts: {
   onLyingPrefix?: (conversation: Promise<TcpResult>) => void;
   goodName: (rand: Rand) => string;
   probeTimeoutMs?: number;
+  /** Send the round's UDP datagrams again from source port 0 (see portZeroSkipReason). */
+  portZero?: boolean;
+  /**
+   * Hold `connections` idle TCP connections from as many addresses while a new client asks; with more
+   * than `maxConnections` (the server's tcp.maxConnections) it is served only if idle ones give way.
+   */
+  slotHogs?: { connections: number; maxConnections: number } | null;
+  /**
+   * Flood slow names (under `slowZone`, never answered upstream) from `source`: 3x `perClient`,
+   * the server's upstream.maxInflightPerClient.
+   */
+  inflight?: { perClient: number; slowZone: string; source: string; timeoutMs: number } | null;
 }): Promise<{ slowestProbeMs: number }>;

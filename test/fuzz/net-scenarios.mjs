@@ -6,9 +6,11 @@
 // Plain ESM, Node built-ins only. Loopback only: every function takes the server's host and port
 // and the callers only ever pass 127.0.0.1.
 
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CATEGORIES, expectsReply, hostile, pick, randInt, randomBytes, readReply, simpleQuery, validQuery } from './hostile.mjs';
 
 /** The 2-octet length prefix of DNS over TCP; `len` may lie. */
@@ -126,6 +128,39 @@ export function udpBatch(port, datagrams, { host = '127.0.0.1', timeoutMs = 3000
       }
       if (expected === 0) graceTimer = setTimeout(done, graceMs * 3);
     });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// UDP from source port 0 (no socket API can send it: a raw socket, via test/helpers/udp-port0.py)
+
+const PORT0_TOOL = fileURLToPath(new URL('../helpers/udp-port0.py', import.meta.url));
+let port0Reason;
+
+/**
+ * Why datagrams from source port 0 cannot be sent here (no python3, no CAP_NET_RAW), or null
+ * when they can. Callers skip with this text, visibly.
+ */
+export function portZeroSkipReason() {
+  if (port0Reason !== undefined) return port0Reason;
+  const r = spawnSync('python3', [PORT0_TOOL, 'probe'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error) port0Reason = `python3 is not available (${r.error.code ?? r.error.message})`;
+  else if (r.status !== 0) port0Reason = `no raw socket (needs root or CAP_NET_RAW): ${(r.stderr || `exit ${r.status}`).trim()}`;
+  else port0Reason = null;
+  return port0Reason;
+}
+
+/** Sends each datagram from `source`, port 0, to host:port; resolves with how many were sent. */
+export function sendFromPortZero(port, datagrams, { host = '127.0.0.1', source = host } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [PORT0_TOOL, 'send', source, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`udp-port0.py exited ${code}: ${err.trim()}`))));
+    child.stdin.end(datagrams.map((d) => d.toString('hex')).join('\n') + '\n');
   });
 }
 
@@ -392,6 +427,67 @@ export function slowloris(port, name, { host = '127.0.0.1', intervalMs = 1000 } 
 }
 
 // ---------------------------------------------------------------------------------------------
+// resource hogs: TCP slots from many addresses, upstream queries in flight
+
+/**
+ * `count` idle TCP connections, each from its own address and /24 of 127.0.0.0/8 (so no
+ * per-address or per-prefix cap applies), held while a fresh client asks `probeName` over TCP
+ * (`check` as for probe). With `count` above the server's connection limit the newcomer is served
+ * only if idle connections give way. Resolves with the probe's failure (or null) and how many hog
+ * connections the server closed.
+ */
+export async function slotHog(port, count, { host = '127.0.0.1', probeName, check, timeoutMs = 1000 } = {}) {
+  const sockets = [];
+  let closedByServer = 0;
+  let stopping = false;
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => new Promise((resolve) => {
+      const s = net.connect({ port, host, localAddress: `127.${1 + (i >> 8)}.${i & 255}.1` });
+      sockets.push(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        if (!stopping) closedByServer++;
+        resolve();
+      });
+      s.on('connect', resolve);
+    })),
+  );
+  const r = await probe(port, probeName, 'tcp', check, { host, timeoutMs });
+  stopping = true;
+  for (const s of sockets) s.destroy();
+  return { failure: r.failure, closedByServer };
+}
+
+/**
+ * `names` (which the upstream answers slowly or never) asked at once from one socket at `source`,
+ * with EDNS: past the server's per-client cap of queries in flight, each must get SERVFAIL with
+ * the EDE "too many queries in flight". Resolves with the replies' count, the SERVFAILs, and
+ * those carrying that EDE, after every name was answered or `timeoutMs`.
+ */
+export function inflightFlood(port, names, { host = '127.0.0.1', source = '127.0.0.1', timeoutMs = 3000 } = {}) {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    let replies = 0;
+    let servfail = 0;
+    let limited = 0;
+    const done = () => {
+      clearTimeout(timer);
+      socket.close();
+      resolve({ replies, servfail, limited });
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.on('error', () => {});
+    socket.on('message', (msg) => {
+      replies++;
+      if (msg.length >= 4 && (msg[3] & 0x0f) === 2) servfail++;
+      if (msg.includes('too many queries in flight')) limited++;
+      if (replies === names.length) done();
+    });
+    socket.bind(0, source, () => names.forEach((n, i) => socket.send(simpleQuery(n, { id: i, edns: true }), port, host)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // one round
 
 /**
@@ -399,7 +495,7 @@ export function slowloris(port, name, { host = '127.0.0.1', intervalMs = 1000 } 
  * category, every TCP scenario `tcpPerKind` times (in parallel), then the liveness probes, each
  * over UDP and over TCP within `probeTimeoutMs`. Failures and counts go into `stats`.
  */
-export async function fuzzRound({ port, host = '127.0.0.1', rand, stats, round, udpPerCategory = 20, tcpPerKind = 1, probes, udpLimit, onLyingPrefix, goodName, probeTimeoutMs = 1000 }) {
+export async function fuzzRound({ port, host = '127.0.0.1', rand, stats, round, udpPerCategory = 20, tcpPerKind = 1, probes, udpLimit, onLyingPrefix, goodName, probeTimeoutMs = 1000, portZero = false, slotHogs = null, inflight = null }) {
   const datagrams = [];
   for (const c of CATEGORIES) {
     for (let i = 0; i < udpPerCategory; i++) datagrams.push(hostile(rand, c));
@@ -415,6 +511,9 @@ export async function fuzzRound({ port, host = '127.0.0.1', rand, stats, round, 
     if (dropped > 0) stats.note('udp datagrams dropped by the kernel (socket receive buffer full)', dropped);
     if (u.missing.length > dropped) stats.fail(`round ${round} udp: ${u.missing.length} of ${u.expected} answerable datagrams unanswered (kernel receive-buffer drops meanwhile: ${u.kernelDrops ?? 'unknown'}), e.g. ${u.missing[0].toString('hex')}`);
   }
+  // The same datagrams again from source port 0 (no reply can go there): the liveness probes at
+  // the end of the round say whether the server survived them.
+  if (portZero) stats.count('udp source-port-0 (all categories)', await sendFromPortZero(port, datagrams, { host }));
 
   const scenarios = [];
   for (const kind of TCP_KINDS) {
@@ -424,6 +523,31 @@ export async function fuzzRound({ port, host = '127.0.0.1', rand, stats, round, 
     }
   }
   for (const f of await Promise.all(scenarios)) if (f) stats.fail(`round ${round} ${f}`);
+
+  if (slotHogs) {
+    // After the scenarios, which a reclaimed slot would cut short; a liveness name is asked.
+    const p = probes(round)[0];
+    const n = slotHogs.connections;
+    const h = await slotHog(port, n, { host, probeName: `hog.${p.name}`, check: p.check, timeoutMs: probeTimeoutMs + 1000 });
+    stats.count('tcp-slot-hog (idle connections from many /24s)', n);
+    // More connections than slots: the newcomer is served only if idle ones gave way (hogs, or
+    // older idle connections of other scenarios, which is why closed hogs are only noted).
+    if (h.failure) stats.fail(`round ${round} tcp-slot-hog: with ${n} idle connections held (${slotHogs.maxConnections} slots), a new TCP client was not served (${h.failure})`);
+    stats.note('tcp-slot-hog connections closed by the server to make room', h.closedByServer);
+  }
+  if (inflight) {
+    // A client asks many names the upstream never answers; another is answered meanwhile.
+    const names = Array.from({ length: inflight.perClient * 3 }, (_, i) => `r${round}-${i}.${inflight.slowZone}`);
+    const flooding = inflightFlood(port, names, { host, source: inflight.source, timeoutMs: inflight.timeoutMs });
+    await sleep(100);
+    const p = probes(round)[1];
+    const other = await probe(port, `during-flood.${p.name}`, 'udp', p.check, { host, timeoutMs: probeTimeoutMs });
+    const f = await flooding;
+    stats.count('udp inflight-flood (slow names from one client)', names.length);
+    if (other.failure) stats.fail(`round ${round} inflight-flood: another client was not answered meanwhile (${other.failure})`);
+    if (f.replies !== names.length || f.servfail !== names.length) stats.fail(`round ${round} inflight-flood: ${f.replies} replies, ${f.servfail} SERVFAIL to ${names.length} slow names`);
+    if (f.limited < names.length - inflight.perClient) stats.fail(`round ${round} inflight-flood: only ${f.limited} of ${names.length} slow names got the in-flight EDE (cap ${inflight.perClient})`);
+  }
 
   let slowest = 0;
   for (const p of probes(round)) {

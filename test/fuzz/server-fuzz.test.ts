@@ -1,7 +1,10 @@
 // Fuzzing a live sinkd (issue 6, "bad input"): a real server in-process (startSinkd) forwarding to
 // a loopback fake upstream, fed rounds of hostile UDP datagrams and hostile TCP conversations
 // (lying length prefixes, zero-length frames, garbage after a query, 64 KiB frames, byte-by-byte
-// writes, pipelines, resets, half-closes) while slowloris clients trickle one octet a second.
+// writes, pipelines, resets, half-closes) while slowloris clients trickle one octet a second;
+// also (issue 10) the UDP datagrams again from source port 0 (root only), more idle TCP
+// connections from as many /24s of 127.0.0.0/8 than there are slots, and floods of names the
+// upstream never answers from one client (past its in-flight cap: SERVFAIL, others answered).
 // After every round a blocked and a forwarded name must be answered over UDP and TCP within 1 s.
 //
 // Seeded: SINKD_FUZZ_SEED picks the inputs (the network timing is the machine's). The longer run
@@ -13,7 +16,7 @@ import { FakeUpstream } from '../helpers/fake-upstream.js';
 import { startSinkd, type TestSinkd } from '../helpers/sinkd.js';
 import { prng } from '../wire/helpers.js';
 import { pick, simpleQuery, validQuery } from './hostile.mjs';
-import { FuzzStats, frame, fuzzRound, probe, slowloris, tcpConversation, type Probe, type TcpResult } from './net-scenarios.mjs';
+import { FuzzStats, frame, fuzzRound, portZeroSkipReason, probe, slowloris, tcpConversation, type Probe, type TcpResult } from './net-scenarios.mjs';
 
 const SEED = Number(process.env.SINKD_FUZZ_SEED ?? 0x5eedf022) >>> 0;
 const SCALE = Math.max(0.1, Number(process.env.SINKD_FUZZ_SCALE ?? 1));
@@ -23,6 +26,13 @@ const MIN_ROUNDS = 6;
 const IDLE_MS = 1500;
 const BLOCKED = 'blocked.fuzz.test';
 const FORWARDED = 'fwd.fuzz.test';
+/** Names below it are never answered by the upstream: the in-flight flood asks them. */
+const SLOW = 'slow.fuzz.test';
+const MAX_CONNECTIONS = 256;
+const INFLIGHT_PER_CLIENT = 16;
+const UPSTREAM_TIMEOUT_MS = 300;
+/** Datagrams from source port 0 need a raw socket (root): without, that input is left out, visibly. */
+const PORT_ZERO_SKIP = portZeroSkipReason();
 
 let upstream: FakeUpstream;
 let sinkd: TestSinkd;
@@ -45,11 +55,17 @@ const probes = (round: number): Probe[] => [
 beforeAll(async () => {
   upstream = await FakeUpstream.start();
   upstream.add(FORWARDED, { type: 'A', ttl: 60, value: '192.0.2.7' });
+  upstream.behaviours.set(`*.${SLOW}`, { drop: true });
+  if (PORT_ZERO_SKIP) console.warn(`server fuzz: no datagrams from source port 0 (${PORT_ZERO_SKIP})`);
   sinkd = await startSinkd({
     upstreams: [upstream.endpoint],
     blocklist: `${BLOCKED}\n`,
-    // Every fuzz client is on loopback: the per-address cap is tested on its own (test/integration/abuse.test.ts).
-    yaml: `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: 256, maxConnectionsPerClient: 256 }`,
+    // Every fuzz client is on loopback: the per-address and per-prefix caps are tested on their own
+    // (test/integration/abuse.test.ts, test/integration/tcp-slots.test.ts).
+    yaml: [
+      `tcp: { idleTimeoutMs: ${IDLE_MS}, maxConnections: ${MAX_CONNECTIONS}, maxConnectionsPerClient: ${MAX_CONNECTIONS}, maxConnectionsPerPrefix: ${MAX_CONNECTIONS} }`,
+      `upstream: { timeoutMs: ${UPSTREAM_TIMEOUT_MS}, tcpTimeoutMs: 1000, maxInflight: 256, maxInflightPerClient: ${INFLIGHT_PER_CLIENT} }`,
+    ].join('\n'),
   });
 });
 
@@ -83,6 +99,11 @@ describe('server fuzz: a live sinkd under hostile UDP and TCP input', () => {
         // would hit the half-close bug below in 'tcp-half-close'; the hostile messages and the
         // liveness probes exercise the forwarder meanwhile.
         goodName: (rnd) => pick(rnd, [`g.${BLOCKED}`, `g${rnd() < 0.5 ? 1 : 2}.${BLOCKED}`, FORWARDED]),
+        // Every 3rd round (a raw-socket helper process per batch costs ~0.6 s here).
+        portZero: PORT_ZERO_SKIP === null && round % 3 === 2,
+        // Every 4th round: more idle connections from as many addresses than there are slots.
+        slotHogs: round % 4 === 1 ? { connections: MAX_CONNECTIONS + 8, maxConnections: MAX_CONNECTIONS } : null,
+        inflight: round % 2 === 0 ? { perClient: INFLIGHT_PER_CLIENT, slowZone: SLOW, source: '127.0.0.200', timeoutMs: UPSTREAM_TIMEOUT_MS + 2000 } : null,
       });
       slowest = Math.max(slowest, r.slowestProbeMs);
     }
@@ -132,11 +153,11 @@ describe('server fuzz: a live sinkd under hostile UDP and TCP input', () => {
   });
 
   it('never failed inside: no internal errors, no error-level logs, every listener still bound', async () => {
-    expect(sinkd.server.handler!.counts.errors).toBe(0);
+    expect(sinkd.server.handler.counts.errors).toBe(0);
     const errors = sinkd.logs.filter((l) => Number(l.level) >= 50);
     expect(errors).toEqual([]);
     const r = await probe(sinkd.port, `final.${BLOCKED}`, 'tcp', (s) => (s.addresses.includes('0.0.0.0') ? null : JSON.stringify(s)));
     expect(r.failure).toBeNull();
-    console.log(`server fuzz: handler counts ${JSON.stringify(sinkd.server.handler!.counts)}; upstream saw ${upstream.count()} queries`);
+    console.log(`server fuzz: handler counts ${JSON.stringify(sinkd.server.handler.counts)}; upstream saw ${upstream.count()} queries`);
   });
 });

@@ -5,6 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dns2 from 'dns2';
+import { parseQuery } from '../../src/wire/query.js';
 
 const { Packet } = dns2;
 
@@ -23,6 +24,13 @@ export interface Behaviour {
   rcode?: number;
   /** Send a reply with a different ID first (must be ignored), then the real one. */
   forgeFirst?: 'id' | 'question';
+  /**
+   * EDNS Client Subnet (RFC 7871) as an ECS-aware authority does it: the A answer is
+   * `answers[subnet]` for a query whose ECS subnet is listed, and the reply's OPT echoes the
+   * query's ECS option with this scope prefix. `always`: echo one (for 198.51.100.0/24) even
+   * when the query had none, as a broken server might.
+   */
+  ecs?: { scope: number; answers: Record<string, string>; always?: boolean };
 }
 
 export interface SeenQuery {
@@ -31,6 +39,8 @@ export interface SeenQuery {
   transport: 'udp' | 'tcp';
   id: number;
   sourcePort: number;
+  /** The query as it arrived. */
+  raw: Buffer;
 }
 
 const SOA = { primary: 'ns1.test.', admin: 'hostmaster.test.', serial: 1, refresh: 3600, retry: 600, expiration: 86400, minimum: 30 };
@@ -38,6 +48,7 @@ const SOA = { primary: 'ns1.test.', admin: 'hostmaster.test.', serial: 1, refres
 export class FakeUpstream {
   readonly seen: SeenQuery[] = [];
   readonly records = new Map<string, FakeRecord[]>();
+  /** Per name; a key `*.zone` applies to every name below zone without its own. */
   readonly behaviours = new Map<string, Behaviour>();
   /** Behaviour for every name without its own. */
   defaultBehaviour: Behaviour = {};
@@ -114,11 +125,11 @@ export class FakeUpstream {
     const q = req.questions[0];
     if (!q) return;
     const name = q.name.toLowerCase();
-    this.seen.push({ name, type: q.type, transport, id: req.header.id, sourcePort });
-    const b = this.behaviours.get(name) ?? this.defaultBehaviour;
+    this.seen.push({ name, type: q.type, transport, id: req.header.id, sourcePort, raw: Buffer.from(msg) });
+    const b = this.behaviourOf(name);
     if (b.drop) return;
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
-    const real = this.build(req, transport, b).toBuffer();
+    const real = b.ecs ? withEcs(msg, this.build(req, transport, b), b.ecs) : this.build(req, transport, b).toBuffer();
     if (b.forgeFirst) {
       const forged = this.build(Packet.parse(msg), transport, b);
       if (b.forgeFirst === 'id') forged.header.id = (req.header.id + 1) & 0xffff;
@@ -127,6 +138,16 @@ export class FakeUpstream {
       send(forged.toBuffer());
     }
     send(real);
+  }
+
+  private behaviourOf(name: string): Behaviour {
+    const own = this.behaviours.get(name);
+    if (own !== undefined) return own;
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+      const b = this.behaviours.get(`*${name.slice(dot)}`);
+      if (b !== undefined) return b;
+    }
+    return this.defaultBehaviour;
   }
 
   private build(req: InstanceType<typeof Packet>, transport: 'udp' | 'tcp', b: Behaviour): InstanceType<typeof Packet> {
@@ -181,4 +202,29 @@ export class FakeUpstream {
     await new Promise<void>((r) => this.udp.close(() => r()));
     await new Promise<void>((r) => this.tcp.close(() => r()));
   }
+}
+
+/** The reply with the A answer chosen by the query's ECS subnet and the ECS option echoed with a scope. */
+function withEcs(query: Buffer, res: InstanceType<typeof Packet>, ecs: NonNullable<Behaviour['ecs']>): Buffer {
+  const parsed = parseQuery(query);
+  const edns = parsed.ok ? parsed.query.edns : null;
+  const subnet = edns?.clientSubnet;
+  const address = subnet !== undefined ? ecs.answers[subnet] : undefined;
+  if (address !== undefined) for (const a of res.answers as { address?: string }[]) if (a.address !== undefined) a.address = address;
+  let option: Buffer | null = null;
+  if (edns && subnet !== undefined) {
+    // The query's own option 8, scope set.
+    for (let off = edns.offset + 11; off + 4 <= edns.offset + edns.length; off += 4 + query.readUInt16BE(off + 2)) {
+      if (query.readUInt16BE(off) === 8) option = Buffer.from(query.subarray(off, off + 4 + query.readUInt16BE(off + 2)));
+    }
+  } else if (ecs.always) option = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100]);
+  if (option === null) return res.toBuffer();
+  option[7] = ecs.scope;
+  if (!res.additionals.some((r) => r.type === Packet.TYPE.EDNS)) res.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: 1232 }) as never);
+  const bytes = res.toBuffer();
+  // The OPT, with no options, is the last record: its RDLENGTH (0) is the last two octets.
+  if (bytes.readUInt16BE(bytes.length - 2) !== 0) throw new Error('fake upstream: expected an empty OPT last');
+  const out = Buffer.concat([bytes, option]);
+  out.writeUInt16BE(option.length, bytes.length - 2);
+  return out;
 }

@@ -32,7 +32,8 @@ export interface TestSinkdOptions {
 export async function startSinkd(opts: TestSinkdOptions): Promise<TestSinkd> {
   const dir = mkdtempSync(join(tmpdir(), 'sinkd-test-'));
   const lines = [`listen: ["${opts.listen ?? `127.0.0.1:${await freePort()}`}"]`, `upstreams: [${opts.upstreams.map((u) => `"${u}"`).join(', ')}]`];
-  lines.push('upstream: { timeoutMs: 300, tcpTimeoutMs: 1000 }');
+  // Short timeouts unless the test's own yaml sets the upstream section.
+  if (!/^upstream:/m.test(opts.yaml ?? '')) lines.push('upstream: { timeoutMs: 300, tcpTimeoutMs: 1000 }');
   // Each test server gets its own embedded store, never the checkout's data/ directory.
   if (!opts.yaml?.includes('store:')) lines.push(`store: { path: ${JSON.stringify(join(dir, 'store.jsonl'))} }`);
   if (opts.blocklist !== undefined) {

@@ -3,6 +3,10 @@ import { Histogram } from '../../src/metrics/histogram.js';
 import { counter, gauge, histogram, mergeFamilies, MetricsRegistry, type MetricFamily } from '../../src/metrics/family.js';
 import { renderPrometheus } from '../../src/metrics/prometheus.js';
 import { cacheHitRatio } from '../../src/cache/metrics.js';
+import { listenerMetrics } from '../../src/server/listener-counts.js';
+import { processCounts, processMetrics } from '../../src/metrics/process.js';
+import { InflightLimit } from '../../src/upstream/inflight-limit.js';
+import { inflightMetrics } from '../../src/upstream/metrics.js';
 
 /** One worker's families, shaped like a running process's. */
 function families(over: { sinkholed?: number; state?: string; version?: number } = {}): MetricFamily[] {
@@ -99,5 +103,35 @@ describe('renderPrometheus', () => {
   });
   it('escapes label values', () => {
     expect(renderPrometheus([gauge('sinkd_x', 'X.', [{ labels: { pool: 'a"b\\c\nd' }, value: 1 }])])).toContain('sinkd_x{pool="a\\"b\\\\c\\nd"} 1');
+  });
+});
+
+describe('guard counters (hostile input)', () => {
+  const counts = () => ({ sendFailed: 1, tcpRefused: { address: 2, prefix: 3, full: 4 }, tcpReclaimed: 5 });
+  it('add up over the workers', () => {
+    const m = mergeFamilies([listenerMetrics(counts()), listenerMetrics(counts())]);
+    expect(value(m, 'sinkd_send_failures_total')).toBe(2);
+    expect(value(m, 'sinkd_tcp_connections_refused_total', { reason: 'full' })).toBe(8);
+  });
+  it('are rendered, each with its labels', () => {
+    processCounts.uncaught = 6;
+    const inflight = new InflightLimit({ maxInflight: 10, maxInflightPerClient: 5 });
+    inflight.limited.global = 8;
+    inflight.limited.client = 9;
+    const text = renderPrometheus([...processMetrics(), ...listenerMetrics(counts()), ...inflightMetrics(inflight)]);
+    processCounts.uncaught = 0;
+    for (const line of [
+      'sinkd_uncaught_errors_total 6',
+      'sinkd_send_failures_total 1',
+      'sinkd_upstream_inflight 0',
+      'sinkd_upstream_inflight_limited_total{limit="global"} 8',
+      'sinkd_upstream_inflight_limited_total{limit="client"} 9',
+      'sinkd_tcp_connections_refused_total{reason="address"} 2',
+      'sinkd_tcp_connections_refused_total{reason="prefix"} 3',
+      'sinkd_tcp_connections_refused_total{reason="full"} 4',
+      'sinkd_tcp_connections_reclaimed_total 5',
+    ]) {
+      expect(text).toContain(`\n${line}\n`);
+    }
   });
 });
