@@ -41,7 +41,7 @@ export const DEFAULT_SETTINGS = deepFreeze({
   clientLimit: { queriesPerSecond: 1000, action: 'refused', exempt: ['127.0.0.0/8', '::1/128'] },
   tcp: { idleTimeoutMs: 10_000, maxConnections: 256, maxConnectionsPerClient: 32 },
   log: { level: 'info' },
-  redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000 },
+  redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000, tls: { ca: '', cert: '', key: '' } },
   store: { path: '../data/blocklist-store.jsonl' },
   infected: {
     enabled: true,

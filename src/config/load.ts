@@ -166,6 +166,12 @@ function withAbsoluteListPaths(values: Record<string, unknown>, base: string): R
       }),
     };
   }
+  const redis = values.redis;
+  if (isPlainObject(redis) && isPlainObject(redis.tls)) {
+    const tls: Record<string, unknown> = { ...redis.tls };
+    for (const key of ['ca', 'cert', 'key']) if (typeof tls[key] === 'string' && tls[key] !== '') tls[key] = resolve(base, tls[key]);
+    out.redis = { ...redis, tls };
+  }
   const store = values.store;
   if (isPlainObject(store) && typeof store.path === 'string' && store.path !== '') out.store = { ...store, path: resolve(base, store.path) };
   for (const key of ['blocklists', 'allowlists']) {

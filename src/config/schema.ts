@@ -251,10 +251,16 @@ export const configSchema = strict({
     prefix: z.string({ error: 'must be a key prefix string' }).regex(/^[A-Za-z0-9:_.-]*$/, 'may hold only letters, digits and : _ . -'),
     required: z.boolean({ error: 'must be true or false' }),
     connectTimeoutMs: int(100, 60_000),
+    tls: strict({ ca: z.string({ error: 'must be a file path or ""' }), cert: z.string({ error: 'must be a file path or ""' }), key: z.string({ error: 'must be a file path or ""' }) }),
   }).superRefine((r, ctx) => {
     if (r.mode !== 'standalone' && r.url !== '' && r.nodes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['nodes'], message: `${r.mode} mode needs seed nodes (HOST:PORT)` });
     }
+    // TLS files with a redis:// URL would silently send everything in clear text.
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      if (r.tls[key] !== '' && r.url.startsWith('redis://')) ctx.addIssue({ code: 'custom', path: ['tls', key], message: 'is set, but redis.url starts with redis:// (clear text); use rediss:// for TLS' });
+    }
+    if ((r.tls.cert === '') !== (r.tls.key === '')) ctx.addIssue({ code: 'custom', path: ['tls', r.tls.cert === '' ? 'cert' : 'key'], message: 'a client certificate needs both redis.tls.cert and redis.tls.key' });
   }),
   store: strict({ path: text('a file path') }),
   infected: strict({

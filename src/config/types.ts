@@ -93,6 +93,8 @@ export interface SinkdConfig {
     prefix: string;
     required: boolean;
     connectTimeoutMs: number;
+    /** For rediss://: PEM files (absolute paths; "" = none): the CA to trust instead of the system's, a client certificate and its key. */
+    tls: { ca: string; cert: string; key: string };
   };
   /** The embedded store: a local change-log file (absolute path). */
   store: { path: string };

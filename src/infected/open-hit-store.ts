@@ -3,7 +3,8 @@
 
 import { dirname, join } from 'node:path';
 import type { SinkdConfig } from '../config/types.js';
-import { openRedisConnection, type StoreMode } from '../store/open-store.js';
+import { RedisConnection } from '../redis/connection.js';
+import type { StoreMode } from '../store/open-store.js';
 import type { HitStore } from './hit-store.js';
 import { MemoryHitStore } from './memory-hit-store.js';
 import { RedisHitStore } from './redis-hit-store.js';
@@ -11,9 +12,7 @@ import { RedisHitStore } from './redis-hit-store.js';
 export function openHitStore(config: Pick<SinkdConfig, 'redis' | 'store' | 'infected'>, mode: StoreMode): HitStore {
   const retentionMs = config.infected.retentionDays * 86_400_000;
   if (config.redis.url === '') return new MemoryHitStore(hitFilePath(config.store.path), retentionMs);
-  const c = openRedisConnection(config.redis, mode);
-  c.client.on('error', () => {}); // state is read from calls; ioredis would otherwise print every retry
-  return new RedisHitStore(c.client, config.redis.prefix, retentionMs, c.target, config.redis.connectTimeoutMs);
+  return new RedisHitStore(RedisConnection.open(config.redis, mode), config.redis.prefix, retentionMs);
 }
 
 /** The embedded hit file sits beside the embedded blocklist store. */

@@ -13,8 +13,9 @@
 // The report reads each client with one script call (READ_SCRIPT: both hashes, packed into one
 // string), pipelined in large batches on a single server, a bounded number in flight on a Cluster.
 
-import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
+import { isCluster, type RedisClient } from '../redis/health.js';
+import { isNoScript, RedisScript } from '../redis/script.js';
 import type { ClientRecord, Hit, NameStat } from './model.js';
 import { foldBatch, MINUTE_MS, type HitQuery, type HitStore } from './hit-store.js';
 
@@ -69,23 +70,21 @@ if since and #mins > 0 then
 end
 return cjson.encode(agg) .. '\\n' .. table.concat(mins, ',')
 `;
-const READ_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex');
-
-type Conn = Redis | Cluster;
+const ADD = new RedisScript(ADD_SCRIPT);
+const READ = new RedisScript(READ_SCRIPT);
 
 export class RedisHitStore implements HitStore {
   readonly description: string;
-  private sha: string | undefined;
+  private readonly client: RedisClient;
   private readLoaded = false;
 
   constructor(
-    private readonly client: Conn,
+    private readonly conn: RedisConnection,
     private readonly prefix: string,
     private readonly retentionMs: number,
-    private readonly target: string,
-    private readonly connectTimeoutMs = 2000,
   ) {
-    this.description = `redis ${target}`;
+    this.client = conn.client;
+    this.description = `redis ${conn.target}`;
   }
 
   private clientKeys(ip: string): { agg: string; min: string } {
@@ -155,7 +154,7 @@ export class RedisHitStore implements HitStore {
       const to = Math.min(ips.length, from + BATCH);
       for (let i = from; i < to; i++) {
         const k = this.clientKeys(ips[i]!);
-        p.evalsha(READ_SHA, 2, k.agg, k.min, since);
+        READ.queue(p, [k.agg, k.min], [since]);
       }
       const done = p.exec();
       done.catch(() => {}); // awaited below; a failure while another batch is awaited is not unhandled
@@ -171,13 +170,13 @@ export class RedisHitStore implements HitStore {
       for (let k = 0; k < results.length; k++) {
         const [err, packed] = results[k]!;
         if (!err) replies[k] = packed;
-        else if (String(err.message).startsWith('NOSCRIPT')) (lost ??= []).push(k);
+        else if (isNoScript(err)) (lost ??= []).push(k);
         else throw err;
       }
       if (lost !== undefined) {
         // The server lost its script cache (SCRIPT FLUSH, a failover) meanwhile: load it again
         // and read those clients once more (evalRead sends the whole script if it is gone again).
-        await this.client.script('LOAD', READ_SCRIPT).catch(() => undefined);
+        await READ.load(this.client);
         const again = await Promise.all(lost.map((k) => this.evalRead(ips[from + k]!, since)));
         for (let j = 0; j < lost.length; j++) replies[lost[j]!] = again[j];
       }
@@ -189,21 +188,14 @@ export class RedisHitStore implements HitStore {
   /** Puts the read script into the script cache of every server that holds clients, once. */
   private async loadReadScript(): Promise<void> {
     if (this.readLoaded) return;
-    const c = this.client;
-    const servers = isCluster(c) ? c.nodes('master') : [c];
     // Best effort: a server that missed it gets the script with the first call (evalRead).
-    await Promise.all(servers.map((s) => s.script('LOAD', READ_SCRIPT).catch(() => undefined)));
+    await READ.load(this.client);
     this.readLoaded = true;
   }
 
   private async evalRead(ip: string, since: string): Promise<unknown> {
     const k = this.clientKeys(ip);
-    try {
-      return await this.client.evalsha(READ_SHA, 2, k.agg, k.min, since);
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-    }
-    return this.client.eval(READ_SCRIPT, 2, k.agg, k.min, since);
+    return READ.run(this.client, [k.agg, k.min], [since]);
   }
 
   async ack(client: string, note: string | undefined, at: number): Promise<boolean> {
@@ -225,42 +217,17 @@ export class RedisHitStore implements HitStore {
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'ready') await Promise.race([this.client.quit().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
-    this.client.disconnect();
+    await this.conn.close();
   }
 
   private async evalAdd(keys: string[], args: (string | number)[]): Promise<unknown> {
-    if (this.sha !== undefined) {
-      try {
-        return await this.client.evalsha(this.sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      }
-    }
-    const result = await this.client.eval(ADD_SCRIPT, keys.length, ...keys, ...args);
-    this.sha ??= await hashScript(ADD_SCRIPT);
-    return result;
+    return ADD.run(this.client, keys, args);
   }
 
   /** A lazy connection is opened on first use; while it is down calls fail at once (the recorder keeps its buffer). */
   private async ready(): Promise<void> {
-    const c = this.client;
-    if (c.status === 'ready') return;
-    if (c.status === 'wait') {
-      await Promise.race([
-        c.connect(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no connection within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs).unref()),
-      ]).catch((err: Error) => {
-        throw new Error(`cannot reach Redis at ${this.target}: ${err.message}`);
-      });
-      return;
-    }
-    throw new Error(`cannot reach Redis at ${this.target} (${c.status})`);
+    await this.conn.health.ready();
   }
-}
-
-async function hashScript(script: string): Promise<string> {
-  return createHash('sha1').update(script).digest('hex');
 }
 
 /** Unpacks READ_SCRIPT's reply: `JSON array of the agg hash's fields and values` LF `minute,hits,...`. */
@@ -395,7 +362,3 @@ function parseMinutesSlowly(s: string, from: number): (readonly [number, number]
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function isCluster(c: Conn): c is Cluster {
-  return (c as { isCluster?: boolean }).isCluster === true;
-}

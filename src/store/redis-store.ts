@@ -7,10 +7,11 @@
 // set bumps `version` and appends one feed entry whose stream ID is `${version}-0`, so a follower
 // at version v reads exactly what came after it with XREAD ... STREAMS feed v-0.
 
-import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
-import type { Cluster, Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import type { RuleAction } from '../blocklist/rule.js';
+import type { RedisConnection } from '../redis/connection.js';
+import type { RedisClient, RedisState } from '../redis/health.js';
+import { RedisScript } from '../redis/script.js';
 import {
   MAX_FEED_OPS,
   type BlocklistStore,
@@ -24,8 +25,7 @@ import {
 } from './blocklist-store.js';
 import { collectEntries, countEntry, emptyStats, entryKey, opKey, splitKey, storedEntry, type ApplyOp } from './entries.js';
 
-export type RedisConnection = Redis | Cluster;
-export type RedisStoreState = 'up' | 'down';
+export type RedisStoreState = RedisState;
 
 /** Feed entries kept (approximately: MAXLEN ~). Followers further behind reload in full. */
 export const FEED_MAXLEN = 10_000;
@@ -42,27 +42,6 @@ const IMPORT_ATTEMPTS = 5;
 export function redisKeys(prefix: string): { entries: string; version: string; feed: string; sources: string; epoch: string } {
   const base = `${prefix}{bl}:`;
   return { entries: `${base}entries`, version: `${base}version`, feed: `${base}feed`, sources: `${base}sources`, epoch: `${base}epoch` };
-}
-
-export interface RedisStoreOptions {
-  /** The command connection, normally created with lazyConnect and enableOfflineQueue false (see openStore). */
-  client: RedisConnection;
-  prefix: string;
-  /** For logs: "redis redis://10.0.0.5:6379/0 (standalone)". */
-  description: string;
-  /** Where, for error messages: "redis://10.0.0.5:6379". Never holds a password. */
-  target: string;
-  /** How long a command waits for the first connection (ms). */
-  connectTimeoutMs?: number;
-  /** The CLI: no reconnects; a failed connection rejects every call at once. */
-  failFast?: boolean;
-  /** Creates the connection for blocking XREADs (default: client.duplicate()). */
-  duplicate?: () => RedisConnection;
-  /**
-   * Cluster and Sentinel seed nodes. ioredis reports their failures only as "Connection is
-   * closed."; when that is all there is, a plain TCP connect to the seeds finds the reason.
-   */
-  seeds?: readonly { host: string; port: number }[];
 }
 
 // ---- entry values: '{"t":ADDED_AT,"s":SOURCE[,"f":FAMILY][,"a":ACTION]}' ----
@@ -166,13 +145,6 @@ if v <= tonumber(ARGV[1]) then return {v, e, {}} end
 return {v, e, redis.call('XRANGE', KEYS[2], ARGV[2], '+', 'COUNT', ARGV[3])}
 `;
 
-class Script {
-  readonly sha: string;
-  constructor(readonly lua: string) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
-  }
-}
-
 type StreamEntry = [id: string, fields: string[]];
 
 export class RedisStore implements BlocklistStore {
@@ -181,42 +153,24 @@ export class RedisStore implements BlocklistStore {
   /** Called once per transition of the command connection (not per retry). */
   onStateChange?: (state: RedisStoreState, reason?: string) => void;
 
-  private readonly client: RedisConnection;
-  private readonly target: string;
-  private readonly connectTimeoutMs: number;
-  private readonly failFast: boolean;
-  private readonly makeBlocking: () => RedisConnection;
-  private readonly seeds: readonly { host: string; port: number }[];
-  private blocking: RedisConnection | undefined;
-  private state: RedisStoreState | undefined;
-  private lastError: string | undefined;
+  private readonly client: RedisClient;
+  /** The connection for blocking XREADs (a duplicate of the command connection), made when first needed. */
+  private blocking: RedisClient | undefined;
   private closed = false;
   /** The history this instance's caller follows (Redis emptied and rewritten = another epoch). */
   private epoch = '';
   private importQueue: Promise<unknown> = Promise.resolve();
   private blockingQueue: Promise<unknown> = Promise.resolve();
-  private readonly scripts = { apply: new Script(LUA_APPLY), peek: new Script(LUA_PEEK) };
+  private readonly scripts = { apply: new RedisScript(LUA_APPLY), peek: new RedisScript(LUA_PEEK) };
 
-  constructor(opts: RedisStoreOptions) {
-    this.client = opts.client;
-    this.keys = redisKeys(opts.prefix);
-    this.description = opts.description;
-    this.target = opts.target;
-    this.connectTimeoutMs = opts.connectTimeoutMs ?? 2000;
-    this.failFast = opts.failFast ?? false;
-    this.makeBlocking = opts.duplicate ?? (() => duplicateConnection(this.client));
-    this.seeds = opts.seeds ?? [];
-    this.client.on('error', (err: Error) => this.noteError(err));
-    if (isCluster(this.client)) this.client.on('node error', (err: Error) => this.noteError(err));
-    this.client.on('ready', () => {
-      this.lastError = undefined;
-      this.setState('up');
-    });
-    const down = () => {
-      if (!this.closed) this.setState('down', this.lastError ?? 'connection closed');
-    };
-    this.client.on('close', down);
-    this.client.on('end', down);
+  constructor(
+    private readonly conn: RedisConnection,
+    prefix: string,
+  ) {
+    this.client = conn.client;
+    this.keys = redisKeys(prefix);
+    this.description = conn.description;
+    conn.health.onChange((state, reason) => this.onStateChange?.(state, reason));
   }
 
   async version(): Promise<number> {
@@ -258,7 +212,7 @@ export class RedisStore implements BlocklistStore {
       if (c.op === 'put') args.push('p', opKey(c), valueBody(c.entry));
       else args.push('d', opKey(c), '');
     }
-    return this.run(async () => toInt(await this.evalScript(this.scripts.apply, [this.keys.entries, this.keys.version, this.keys.feed, this.keys.epoch], args)));
+    return this.run(async () => toInt(await this.scripts.apply.run(this.client, [this.keys.entries, this.keys.version, this.keys.feed, this.keys.epoch], args)));
   }
 
   async replaceSource(source: string, entries: Iterable<NewEntry> | AsyncIterable<NewEntry>): Promise<ImportSummary> {
@@ -363,7 +317,7 @@ export class RedisStore implements BlocklistStore {
     const after = Math.max(0, Math.floor(afterVersion));
     const peeked = await this.run(
       async () =>
-        (await this.evalScript(this.scripts.peek, [this.keys.version, this.keys.feed, this.keys.epoch], [String(after), `${after + 1}-0`, String(MAX_SETS_PER_CALL)])) as [
+        (await this.scripts.peek.run(this.client, [this.keys.version, this.keys.feed, this.keys.epoch], [String(after), `${after + 1}-0`, String(MAX_SETS_PER_CALL)])) as [
           number,
           string,
           StreamEntry[],
@@ -417,119 +371,17 @@ export class RedisStore implements BlocklistStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.blocking?.disconnect();
     this.blocking = undefined;
-    if (this.client.status === 'ready') {
-      // QUIT lets replies in flight arrive; a server that does not answer gets 1 s. The timer
-      // does not hold the process open (the CLI exits as soon as QUIT is answered).
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = new Promise<void>((r) => (timer = setTimeout(r, 1000)));
-      await Promise.race([this.client.quit().catch(() => {}), giveUp]);
-      clearTimeout(timer);
-    }
-    this.client.disconnect();
+    await this.conn.close();
   }
-
-  // ---- connection handling ----
 
   /** Runs one operation once the connection is up; a connection problem becomes one clear line. */
   private async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new Error(`${this.description}: store closed`);
-    try {
-      await this.ready(this.client, true);
-    } catch (err) {
-      if (this.seeds.length > 0 && !/^E[A-Z]+$/.test(this.lastError ?? '')) {
-        const code = await probeSeeds(this.seeds, Math.min(this.connectTimeoutMs, 1000));
-        if (code !== undefined) {
-          this.lastError = code;
-          throw this.unreachable();
-        }
-      }
-      throw err;
-    }
-    try {
-      return await fn();
-    } catch (err) {
-      if (this.client.status !== 'ready') throw this.unreachable(err);
-      throw err;
-    }
-  }
-
-  /**
-   * Waits for `conn` to be ready. The first connection gets connectTimeoutMs; once a connection
-   * has failed, calls fail at once (serve keeps reconnecting in the background and the caller
-   * reports "degraded" meanwhile; the CLI does not reconnect at all).
-   */
-  private async ready(conn: RedisConnection, main: boolean): Promise<void> {
-    if (conn.status === 'ready') return;
-    if (conn.status === 'wait') conn.connect().catch(() => {});
-    else if (conn.status === 'end' || conn.status === 'reconnecting' || (main && this.lastError !== undefined)) throw this.unreachable();
-    await new Promise<void>((resolve, reject) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        conn.off('ready', onReady);
-        conn.off('end', onFail);
-        conn.off('close', onFail);
-        conn.off('error', onFail);
-      };
-      const onReady = () => {
-        cleanup();
-        resolve();
-      };
-      // The first failure is reported at once; serve's connection keeps retrying in the background.
-      const onFail = (err?: unknown) => {
-        cleanup();
-        reject(this.unreachable(err instanceof Error ? err : undefined));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(this.unreachable(undefined, `no connection within ${this.connectTimeoutMs} ms`));
-      }, this.connectTimeoutMs);
-      conn.on('ready', onReady);
-      conn.on('end', onFail);
-      conn.on('close', onFail);
-      conn.on('error', onFail);
-    });
-  }
-
-  private noteError(err: Error): void {
-    const reason = errorReason(err);
-    // "Connection is closed." after an ECONNREFUSED says less: keep the code.
-    if (this.lastError !== undefined && /^E[A-Z]+$/.test(this.lastError) && GENERIC_ERRORS.test(reason)) return;
-    this.lastError = reason;
-    if (this.client.status !== 'ready') this.setState('down', this.lastError);
-  }
-
-  private setState(state: RedisStoreState, reason?: string): void {
-    if (this.state === state) return;
-    this.state = state;
-    try {
-      this.onStateChange?.(state, reason);
-    } catch {
-      // A listener's problem is not the store's.
-    }
-  }
-
-  /** One line: `cannot reach Redis at redis://host:port: ECONNREFUSED`. */
-  private unreachable(cause?: unknown, fallback?: string): Error {
-    let why = this.lastError;
-    if (why === undefined && cause instanceof Error) why = errorReason(cause);
-    const err = new Error(`cannot reach Redis at ${this.target}: ${why ?? fallback ?? 'not connected'}`);
-    err.stack = err.message; // one line wherever it is printed
-    return err;
+    return this.conn.health.run(fn);
   }
 
   // ---- helpers ----
-
-  private async evalScript(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-    }
-    // EVAL also caches the script on that node, so the next EVALSHA finds it.
-    return this.client.eval(script.lua, keys.length, ...keys, ...args);
-  }
 
   private async scanEntries(each: (field: string, value: string) => void): Promise<void> {
     let cursor = '0';
@@ -542,18 +394,14 @@ export class RedisStore implements BlocklistStore {
 
   /** XREAD BLOCK on its own connection; undefined on timeout. Rejects promptly if Redis goes away. */
   private async blockingRead(after: number, waitMs: number): Promise<StreamEntry[] | undefined> {
-    if (this.blocking === undefined) {
-      this.blocking = this.makeBlocking();
-      this.blocking.on('error', () => {});
-      if (isCluster(this.blocking)) this.blocking.on('node error', () => {});
-    }
+    this.blocking ??= this.conn.duplicate();
     const conn = this.blocking;
     const discard = () => {
       if (this.blocking === conn) this.blocking = undefined;
       conn.disconnect();
     };
     try {
-      await this.ready(conn, false);
+      await this.conn.health.ready(conn, false);
     } catch (err) {
       discard();
       throw err;
@@ -577,7 +425,7 @@ export class RedisStore implements BlocklistStore {
     } catch (err) {
       discard();
       if (this.closed) return undefined;
-      throw this.unreachable(err);
+      throw this.conn.health.unreachable(err);
     } finally {
       clearTimeout(timer);
     }
@@ -690,53 +538,7 @@ function newEpoch(): string {
   return randomBytes(8).toString('hex');
 }
 
-function isCluster(c: RedisConnection): c is Cluster {
-  return (c as Cluster).isCluster === true;
-}
-
-function duplicateConnection(c: RedisConnection): RedisConnection {
-  if (isCluster(c)) return c.duplicate();
-  // A blocking read that loses its connection must fail, not be resent after a reconnect.
-  return c.duplicate({ autoResendUnfulfilledCommands: false });
-}
-
 function toInt(v: unknown): number {
   const n = typeof v === 'number' ? v : Number(v ?? 0);
   return Number.isFinite(n) ? n : 0;
 }
-
-/** The first seed's connect error code (ECONNREFUSED ...), or undefined when one accepts a connection. */
-async function probeSeeds(seeds: readonly { host: string; port: number }[], timeoutMs: number): Promise<string | undefined> {
-  let first: string | undefined;
-  for (const { host, port } of seeds) {
-    const code = await new Promise<string | undefined>((resolve) => {
-      const sock = net.connect({ host, port });
-      const done = (c: string | undefined) => {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(c);
-      };
-      const timer = setTimeout(() => done('ETIMEDOUT'), timeoutMs);
-      sock.once('connect', () => done(undefined));
-      sock.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? 'ECONNREFUSED'));
-    });
-    if (code === undefined) return undefined;
-    first ??= code;
-  }
-  return first;
-}
-
-/** Messages that only say "it failed" (ioredis's wrappers), not why. */
-const GENERIC_ERRORS = /^(Connection is closed|None of startup nodes is available|Failed to refresh slots cache|Stream isn't writeable)/;
-
-/** ECONNREFUSED, ETIMEDOUT ... when there is a system code; else the first line of the message. */
-function errorReason(err: Error): string {
-  const e = err as NodeJS.ErrnoException & { lastNodeError?: Error };
-  const inner = (e.lastNodeError as NodeJS.ErrnoException | undefined) ?? e;
-  return inner.code && /^E[A-Z]+$/.test(inner.code) ? inner.code : oneLine(inner.message);
-}
-
-function oneLine(s: string): string {
-  return s.split('\n')[0]!.trim();
-}
-
