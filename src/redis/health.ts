@@ -27,6 +27,7 @@ export class RedisHealth {
   private lastError: string | undefined;
   private readonly listeners = new Set<RedisStateListener>();
   private closed = false;
+  private readonly waits = new WeakMap<RedisClient, Promise<void>>();
 
   constructor(
     private readonly client: RedisClient,
@@ -79,7 +80,8 @@ export class RedisHealth {
     try {
       return await fn();
     } catch (err) {
-      if (this.client.status !== 'ready') throw this.unreachable(err);
+      // The socket can be gone before ioredis's status says so ("Stream isn't writeable").
+      if (this.client.status !== 'ready' || GENERIC_ERRORS.test(String((err as Error)?.message))) throw this.unreachable(err);
       throw err;
     }
   }
@@ -94,7 +96,17 @@ export class RedisHealth {
     if (conn.status === 'ready') return;
     if (conn.status === 'wait') conn.connect().catch(() => {});
     else if (conn.status === 'end' || conn.status === 'reconnecting' || (main && this.lastError !== undefined)) throw this.unreachable();
-    await new Promise<void>((resolve, reject) => {
+    // Callers that arrive while the connection is being made share one wait (one set of listeners).
+    let waiting = this.waits.get(conn);
+    if (waiting === undefined) {
+      waiting = this.waitFor(conn).finally(() => this.waits.delete(conn));
+      this.waits.set(conn, waiting);
+    }
+    await waiting;
+  }
+
+  private waitFor(conn: RedisClient): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
         conn.off('ready', onReady);
@@ -125,7 +137,7 @@ export class RedisHealth {
   /** One line: `cannot reach Redis at redis://host:port: ECONNREFUSED`. */
   unreachable(cause?: unknown, fallback?: string): Error {
     let why = this.lastError;
-    if (why === undefined && cause instanceof Error) why = errorReason(cause);
+    if (why === undefined && cause instanceof Error) why = GENERIC_ERRORS.test(cause.message) ? 'connection lost' : errorReason(cause);
     const err = new Error(`cannot reach Redis at ${this.opts.target}: ${why ?? fallback ?? 'not connected'}`);
     err.stack = err.message; // one line wherever it is printed
     return err;

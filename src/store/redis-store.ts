@@ -2,28 +2,38 @@
 // list and follows one change feed. Key layout and formats: docs/redis-keys.md. Every key carries
 // the hash tag {bl}, so the scripts and transactions that touch several keys work on a Cluster.
 //
-// Writes are atomic: apply() is one Lua script; replaceSource() is one MULTI/EXEC (WATCHing the
-// version, so a concurrent writer makes it start over rather than be overwritten). Each change
-// set bumps `version` and appends one feed entry whose stream ID is `${version}-0`, so a follower
-// at version v reads exactly what came after it with XREAD ... STREAMS feed v-0.
+// One hash field per name and kind holds that name's entries, one line per source, so a name two
+// feeds list is one field with two lines, and each source's line is put or deleted on its own.
+//
+// Writes are atomic: apply() is one Lua script that edits lines per source on the server;
+// replaceSource() is one MULTI/EXEC (WATCHing the version, so a concurrent writer makes it start
+// over rather than be overwritten). Each change set bumps `version` and appends one feed entry
+// whose stream ID is `${version}-0` and which states every changed field's new value, so a
+// follower at version v reads exactly what came after it with XREAD ... STREAMS feed v-0.
+//
+// What is read back is input like any other: a line that is not a valid entry (entry-check.ts), a
+// feed entry that cannot be read, or one from beyond the version is skipped and reported through
+// onInvalidRecord; following the feed never stops on it.
 
 import { randomBytes } from 'node:crypto';
-import type { RuleAction } from '../blocklist/rule.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { RedisClient, RedisState } from '../redis/health.js';
 import { RedisScript } from '../redis/script.js';
 import {
   MAX_FEED_OPS,
+  type ApplyOp,
   type BlocklistStore,
   type Change,
   type ChangeSet,
   type ImportSummary,
+  type InvalidRecord,
   type NewEntry,
   type SourceInfo,
   type StoredEntry,
   type StoreStats,
 } from './blocklist-store.js';
-import { collectEntries, countEntry, emptyStats, entryKey, opKey, splitKey, storedEntry, type ApplyOp } from './entries.js';
+import { badName, checkEntry, clip } from './entry-check.js';
+import { checkedNew, collectEntries, countEntry, emptyStats, entryKey, splitKey } from './entries.js';
 
 export type RedisStoreState = RedisState;
 
@@ -35,35 +45,95 @@ const FIELDS_PER_COMMAND = 1_000;
 const SCAN_COUNT = 10_000;
 /** Change sets per changesSince() answer. */
 const MAX_SETS_PER_CALL = 1_000;
-/** Attempts of an import under WATCH before one without it (see importOnce). */
-const IMPORT_ATTEMPTS = 5;
+/** Attempts of an import under WATCH; after the first few, with a growing pause (see importOnce). */
+const IMPORT_ATTEMPTS = 40;
 
 /** Every key the store uses. */
-export function redisKeys(prefix: string): { entries: string; version: string; feed: string; sources: string; epoch: string } {
+export function redisKeys(prefix: string): { entries: string; version: string; feed: string; sources: string; epoch: string; owners: string } {
   const base = `${prefix}{bl}:`;
-  return { entries: `${base}entries`, version: `${base}version`, feed: `${base}feed`, sources: `${base}sources`, epoch: `${base}epoch` };
+  return { entries: `${base}entries`, version: `${base}version`, feed: `${base}feed`, sources: `${base}sources`, epoch: `${base}epoch`, owners: `${base}owners` };
 }
 
-// ---- entry values: '{"t":ADDED_AT,"s":SOURCE[,"f":FAMILY][,"a":ACTION]}' ----
+// ---- entry values ----
+//
+// A field `KIND:NAME` holds one line per source, joined by "\n" (JSON never holds a raw line
+// feed), each `{"t":ADDED_AT,"s":SOURCE[,"f":FAMILY][,"a":ACTION][,OTHER...]}`: "t" first and
+// "s" second, so a script can find a source's line without decoding JSON. A value written before
+// entries were kept per source is one such line: it reads as it is.
 
-/** Everything after `{"t":N,`, i.e. what must match for a re-put to be a no-op. */
-function valueBody(e: NewEntry): string {
-  const o: { s: string; f?: string; a?: RuleAction } = { s: e.source };
+/** Stored short names; any other field is stored under its own name (sorted), so it passes through. */
+const SHORT: Readonly<Record<string, string>> = { source: 's', family: 'f', action: 'a' };
+const LONG: Readonly<Record<string, string>> = { s: 'source', f: 'family', a: 'action' };
+const NOT_STORED = new Set(['name', 'kind', 'addedAt', 'source', 'family', 'action']);
+
+/** Everything after `{"t":N,`: what must match for a re-put to be a no-op. */
+function lineBody(e: NewEntry): string {
+  const o: Record<string, unknown> = { s: e.source };
   if (e.family !== undefined) o.f = e.family;
   if (e.action !== undefined) o.a = e.action;
+  const rest = e as unknown as Record<string, unknown>;
+  for (const k of Object.keys(rest).sort()) if (!NOT_STORED.has(k) && rest[k] !== undefined) o[k] = rest[k];
   return JSON.stringify(o).slice(1);
 }
 
-function decodeEntry(field: string, value: string): StoredEntry {
-  const { kind, name } = splitKey(field);
-  const o = JSON.parse(value) as { t: number; s: string; f?: string; a?: RuleAction };
-  return storedEntry({ name, kind, source: o.s, family: o.f, action: o.a }, o.t);
+/** `"s":"SOURCE"`: how a source's line body starts. */
+function sourceMark(source: string): string {
+  return `"s":${JSON.stringify(source)}`;
+}
+
+/** The line's addedAt and body, or undefined when it is not `{"t":DIGITS,...`. */
+function splitLine(line: string): { t: string; body: string } | undefined {
+  const m = /^\{"t":(\d{1,16}),/.exec(line);
+  return m ? { t: m[1]!, body: line.slice(m[0].length) } : undefined;
+}
+
+/** Whether a line body is this source's (mark = sourceMark(source)). */
+function isSource(body: string, mark: string): boolean {
+  return body.startsWith(mark) && (body[mark.length] === ',' || body[mark.length] === '}');
+}
+
+type Report = (record: InvalidRecord) => void;
+
+/** A field's entries; lines that are not valid entries are reported and skipped. */
+function decodeValue(field: string, value: string, where: string, report: Report): StoredEntry[] {
+  const key = splitKey(field);
+  if (key === undefined) {
+    report({ where, reason: 'not a KIND:NAME field', key: clip(field) });
+    return [];
+  }
+  const out: StoredEntry[] = [];
+  for (const line of value.split('\n')) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      report({ where, reason: 'not JSON', key: clip(field) });
+      continue;
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      report({ where, reason: 'not an entry object', key: clip(field) });
+      continue;
+    }
+    const o: Record<string, unknown> = { name: key.name, kind: key.kind, addedAt: (raw as { t?: unknown }).t };
+    for (const [k, v] of Object.entries(raw)) {
+      const long = LONG[k];
+      if (long !== undefined) o[long] = v;
+      // Long names of what the field or the short names say (a line claiming another name) are ignored.
+      else if (k !== 't' && !NOT_STORED.has(k)) o[k] = v;
+    }
+    const e = checkEntry(o, true);
+    if (typeof e === 'string') report({ where, reason: e, key: clip(field) });
+    else if (out.some((x) => x.source === e.source)) report({ where, reason: `a second line for source ${clip(e.source)}`, key: clip(field) });
+    else out.push(e);
+  }
+  return out;
 }
 
 // ---- scripts ----
 
 /** Sets the epoch once, bumps the version and appends the feed entry `${v}-0` (re-creating a feed
- * that is ahead of the version, as after a lost version key). Shared by both writing scripts. */
+ * that is ahead of the version, as after a lost version key or entries written by someone else).
+ * Shared by both writing scripts. */
 const LUA_PUBLISH = `
 local function publish(kVersion, kFeed, kEpoch, epochCandidate, maxlen, field, payload)
   redis.call('SET', kEpoch, epochCandidate, 'NX')
@@ -81,58 +151,90 @@ end
 
 /**
  * apply(): KEYS entries, version, feed, epoch; ARGV now, maxlen, max feed ops, epoch candidate,
- * then per op 'p' FIELD BODY or 'd' FIELD ''. Ops apply in order; only fields whose final body
- * differs from before are written and published; a field that existed keeps its addedAt.
+ * then per op four values: 'p' FIELD MARK BODY (put this source's line), 'd' FIELD MARK ''
+ * (delete it), 'D' FIELD '' '' (delete every line). MARK is `"s":"SOURCE"`. Ops apply in order; a
+ * line that existed keeps its "t"; lines it cannot read are left as they are. Only fields whose
+ * value ends up different are written, and published as [FIELD, new value or ""].
  */
 const LUA_APPLY = `${LUA_PUBLISH}
 local now = ARGV[1]
-local origT, origB, finalB, order = {}, {}, {}, {}
-for i = 5, #ARGV, 3 do
-  local f = ARGV[i + 1]
-  if origB[f] == nil then
+local function mark(body)
+  if string.sub(body, 1, 5) ~= '"s":"' then return nil end
+  local i, n = 6, #body
+  while i <= n do
+    local c = string.byte(body, i)
+    if c == 92 then i = i + 2
+    elseif c == 34 then return string.sub(body, 1, i)
+    else i = i + 1 end
+  end
+  return nil
+end
+local function parse(value)
+  local lines = {}
+  for line in string.gmatch(value, '[^\\n]+') do
+    local t, b = string.match(line, '^{"t":(%d+),(.*)$')
+    if t then lines[#lines + 1] = { t = t, b = b, k = mark(b) } else lines[#lines + 1] = { raw = line } end
+  end
+  return lines
+end
+local function render(lines)
+  local out = {}
+  for i, l in ipairs(lines) do out[i] = l.raw or ('{"t":' .. l.t .. ',' .. l.b) end
+  return table.concat(out, '\\n')
+end
+local state, order = {}, {}
+for i = 5, #ARGV, 4 do
+  local op, f, k, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local st = state[f]
+  if not st then
     local cur = redis.call('HGET', KEYS[1], f)
-    if cur then
-      local t, b = string.match(cur, '^{"t":(%d+),(.*)$')
-      origT[f] = t or now
-      origB[f] = b or cur
-    else
-      origB[f] = false
-    end
+    st = { orig = cur or '', lines = cur and parse(cur) or {} }
+    state[f] = st
     order[#order + 1] = f
   end
-  if ARGV[i] == 'p' then finalB[f] = ARGV[i + 2] else finalB[f] = false end
+  if op == 'D' then
+    st.lines = {}
+  else
+    local at = nil
+    for j, l in ipairs(st.lines) do
+      if l.k == k then at = j break end
+    end
+    if op == 'p' then
+      if at then
+        st.lines[at] = { t = st.lines[at].t, b = b, k = k }
+      else
+        st.lines[#st.lines + 1] = { t = now, b = b, k = k }
+      end
+    elseif at then
+      table.remove(st.lines, at)
+    end
+  end
 end
 local changed = {}
 for _, f in ipairs(order) do
-  if finalB[f] ~= origB[f] then changed[#changed + 1] = f end
+  local st = state[f]
+  st.final = render(st.lines)
+  if st.final ~= st.orig then changed[#changed + 1] = f end
 end
 if #changed == 0 then
   return tonumber(redis.call('GET', KEYS[2]) or '0')
 end
-local values, parts = {}, {}
-local reset = #changed > tonumber(ARGV[3])
-for i, f in ipairs(changed) do
-  if finalB[f] then
-    values[i] = '{"t":' .. (origB[f] and origT[f] or now) .. ',' .. finalB[f]
-    if not reset then parts[#parts + 1] = '["+",' .. cjson.encode(f) .. ',' .. cjson.encode(values[i]) .. ']' end
-  else
-    values[i] = false
-    if not reset then parts[#parts + 1] = '["-",' .. cjson.encode(f) .. ']' end
-  end
-end
 local v
-if reset then
+if #changed > tonumber(ARGV[3]) then
   v = publish(KEYS[2], KEYS[3], KEYS[4], ARGV[4], ARGV[2], 'reset', '1')
 else
-  v = publish(KEYS[2], KEYS[3], KEYS[4], ARGV[4], ARGV[2], 'ops', '[' .. table.concat(parts, ',') .. ']')
+  local parts = {}
+  for i, f in ipairs(changed) do parts[i] = '[' .. cjson.encode(f) .. ',' .. cjson.encode(state[f].final) .. ']' end
+  v = publish(KEYS[2], KEYS[3], KEYS[4], ARGV[4], ARGV[2], 'set', '[' .. table.concat(parts, ',') .. ']')
 end
-for i, f in ipairs(changed) do
-  if values[i] then redis.call('HSET', KEYS[1], f, values[i]) else redis.call('HDEL', KEYS[1], f) end
+for _, f in ipairs(changed) do
+  local final = state[f].final
+  if final == '' then redis.call('HDEL', KEYS[1], f) else redis.call('HSET', KEYS[1], f, final) end
 end
 return v
 `;
 
-/** The end of an import transaction: KEYS version, feed, epoch; ARGV maxlen, epoch candidate, 'ops'|'reset', payload. */
+/** The end of an import transaction: KEYS version, feed, epoch; ARGV maxlen, epoch candidate, 'set'|'reset', payload. */
 const LUA_BUMP = `${LUA_PUBLISH}
 return publish(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1], ARGV[3], ARGV[4])
 `;
@@ -152,6 +254,7 @@ export class RedisStore implements BlocklistStore {
   readonly keys: ReturnType<typeof redisKeys>;
   /** Called once per transition of the command connection (not per retry). */
   onStateChange?: (state: RedisStoreState, reason?: string) => void;
+  onInvalidRecord?: (record: InvalidRecord) => void;
 
   private readonly client: RedisClient;
   /** The connection for blocking XREADs (a duplicate of the command connection), made when first needed. */
@@ -159,9 +262,22 @@ export class RedisStore implements BlocklistStore {
   private closed = false;
   /** The history this instance's caller follows (Redis emptied and rewritten = another epoch). */
   private epoch = '';
+  /**
+   * Feed entries beyond the version (written by someone else, not by a sinkd): the last one's ID
+   * and the version it was seen at, so a blocking read waits after them instead of returning them
+   * again at once. A real change bumps the version, which every changesSince() looks at first.
+   */
+  private skipPast: { version: number; id: string } | undefined;
   private importQueue: Promise<unknown> = Promise.resolve();
   private blockingQueue: Promise<unknown> = Promise.resolve();
   private readonly scripts = { apply: new RedisScript(LUA_APPLY), peek: new RedisScript(LUA_PEEK) };
+  private readonly report: Report = (r) => {
+    try {
+      this.onInvalidRecord?.(r);
+    } catch {
+      // The listener's problem is not the store's.
+    }
+  };
 
   constructor(
     private readonly conn: RedisConnection,
@@ -181,13 +297,11 @@ export class RedisStore implements BlocklistStore {
     return this.run(async () => {
       const [v, e] = await this.client.mget(this.keys.version, this.keys.epoch);
       this.epoch = e ?? '';
+      // HSCAN may return a field twice (while the hash is rehashed): keep one.
       const byField = new Map<string, string>();
       await this.scanEntries((field, value) => byField.set(field, value));
       const entries: StoredEntry[] = [];
-      for (const [field, value] of byField) {
-        const entry = safeDecode(field, value);
-        if (entry) entries.push(entry);
-      }
+      for (const [field, value] of byField) for (const entry of decodeValue(field, value, 'snapshot', this.report)) entries.push(entry);
       return { version: toInt(v), entries };
     });
   }
@@ -198,8 +312,7 @@ export class RedisStore implements BlocklistStore {
       const values = await this.client.hmget(this.keys.entries, ...fields);
       const out: StoredEntry[] = [];
       values.forEach((v, i) => {
-        const e = v === null ? undefined : safeDecode(fields[i]!, v);
-        if (e) out.push(e);
+        if (v !== null) out.push(...decodeValue(fields[i]!, v, 'get', this.report));
       });
       return out;
     });
@@ -209,40 +322,47 @@ export class RedisStore implements BlocklistStore {
     if (changes.length === 0) return this.version();
     const args: string[] = [String(Date.now()), String(FEED_MAXLEN), String(MAX_FEED_OPS), newEpoch()];
     for (const c of changes) {
-      if (c.op === 'put') args.push('p', opKey(c), valueBody(c.entry));
-      else args.push('d', opKey(c), '');
+      if (c.op === 'put') {
+        const e = checkedNew(c.entry);
+        args.push('p', entryKey(e.kind, e.name), sourceMark(e.source), lineBody(e));
+      } else if (c.source !== undefined) {
+        args.push('d', entryKey(c.kind, c.name), sourceMark(c.source), '');
+      } else {
+        args.push('D', entryKey(c.kind, c.name), '', '');
+      }
     }
     return this.run(async () => toInt(await this.scripts.apply.run(this.client, [this.keys.entries, this.keys.version, this.keys.feed, this.keys.epoch], args)));
   }
 
   async replaceSource(source: string, entries: Iterable<NewEntry> | AsyncIterable<NewEntry>): Promise<ImportSummary> {
-    const wanted = await collectEntries(source, entries);
+    const { wanted, invalid } = await collectEntries(source, entries);
     // WATCH belongs to the connection: one import at a time per store instance.
     const run = this.importQueue.then(() => this.run(() => this.importOnce(source, wanted)));
     this.importQueue = run.catch(() => {});
-    return run;
+    const summary = await run;
+    return invalid > 0 ? { ...summary, invalid } : summary;
   }
 
   /**
-   * Reads what matters for the diff (the entries named in the new list, and those this source
-   * holds now), then writes the difference in one MULTI/EXEC that WATCHes the version. When a
+   * Reads what matters for the diff (the fields named in the new list, and those holding a line
+   * of this source), then writes the difference in one MULTI/EXEC that WATCHes the version. When a
    * concurrent writer aborts it, the view is brought up to date from the feed (no second scan)
-   * and the transaction is sent again; after IMPORT_ATTEMPTS the last attempt goes without WATCH
-   * (per name, the last writer wins; the feed still describes exactly what was written, so
-   * followers stay equal to Redis).
+   * and the transaction is sent again, after a growing pause once the first tries failed. Fields
+   * are written whole, so an import never goes without WATCH: that could undo another source's
+   * line written meanwhile. After IMPORT_ATTEMPTS it gives up with an error.
    */
   private async importOnce(source: string, wanted: Map<string, NewEntry>): Promise<ImportSummary> {
-    const marker = `,"s":${JSON.stringify(source)}`;
+    const marker = `,${sourceMark(source)}`;
     const keep = (field: string, value: string) => wanted.has(field) || value.includes(marker);
-    // The new list as stored value bodies (everything after `{"t":N,`), compared as strings.
+    // The new list as line bodies (everything after `{"t":N,`), compared as strings.
     const bodies = new Map<string, string>();
-    for (const [field, e] of wanted) bodies.set(field, valueBody(e));
+    for (const [field, e] of wanted) bodies.set(field, lineBody(e));
     let view: Map<string, string> | undefined; // field -> stored value, for the fields that matter
     let seen = -1;
-    for (let attempt = 1; ; attempt++) {
-      const watched = attempt <= IMPORT_ATTEMPTS;
-      if (watched) await this.client.watch(this.keys.version);
-      let watching = watched;
+    for (let attempt = 1; attempt <= IMPORT_ATTEMPTS; attempt++) {
+      if (attempt > 3) await sleep(Math.min(500, 10 * 2 ** (attempt - 3)) * (0.5 + Math.random()));
+      await this.client.watch(this.keys.version);
+      let watching = true;
       try {
         const version = toInt(await this.client.get(this.keys.version));
         if (view === undefined || !(await this.catchUp(view, seen, version, keep))) {
@@ -252,14 +372,14 @@ export class RedisStore implements BlocklistStore {
           });
         }
         seen = version;
-        const d = diffRaw(marker, bodies, view, Date.now());
+        const d = diffLines(sourceMark(source), bodies, view, Date.now());
         const summary = { added: d.added, unchanged: d.unchanged, updated: d.updated, removed: d.removed };
-        if (d.puts.length === 0 && d.dels.length === 0) {
-          if (watching) await this.client.unwatch();
+        if (d.sets.length === 0) {
+          await this.client.unwatch();
           watching = false;
           return { ...summary, version };
         }
-        const result = await this.execImport(d.puts, d.dels);
+        const result = await this.execImport(d.sets);
         watching = false;
         if (result === null) continue; // the version moved: catch up and try again
         return { ...summary, version: result };
@@ -267,6 +387,7 @@ export class RedisStore implements BlocklistStore {
         if (watching) await this.client.unwatch().catch(() => {});
       }
     }
+    throw new Error(`${this.description}: importing ${source} gave up after ${IMPORT_ATTEMPTS} attempts: other writers kept changing the list; try again`);
   }
 
   /** Applies the feed from `from` to `to` onto the import's view; false when it cannot (trimmed, reset, too far). */
@@ -276,12 +397,11 @@ export class RedisStore implements BlocklistStore {
     const entries = (await this.client.xrange(this.keys.feed, `${from + 1}-0`, `${to}-0`)) as StreamEntry[];
     if (entries.length !== to - from) return false;
     for (const [id, fields] of entries) {
-      if (Number(id.slice(0, id.indexOf('-'))) !== ++from) return false;
-      const at = fields.indexOf('ops');
-      if (at < 0 || at % 2 !== 0) return false; // a reset: too big to follow
-      for (const op of JSON.parse(fields[at + 1]!) as ([string, string, string] | [string, string])[]) {
-        const [kind, field, value] = op;
-        if (kind === '+' && value !== undefined && keep(field, value)) view.set(field, value);
+      if (versionOf(id) !== ++from) return false;
+      const pairs = setPairs(fields);
+      if (pairs === undefined) return false; // a reset, or not readable: scan again
+      for (const [field, value] of pairs) {
+        if (value !== '' && keep(field, value)) view.set(field, value);
         else view.delete(field);
       }
     }
@@ -290,23 +410,22 @@ export class RedisStore implements BlocklistStore {
 
   /**
    * One MULTI/EXEC: HSET/HDEL of FIELDS_PER_COMMAND fields each, then the version bump and the feed
-   * entry (the operations, or a reset marker above MAX_FEED_OPS). The new version, or null when
-   * WATCH aborted it.
+   * entry (the fields' new values, or a reset marker above MAX_FEED_OPS). The new version, or
+   * null when WATCH aborted it.
    */
-  private async execImport(puts: readonly string[], dels: readonly string[]): Promise<number | null> {
+  private async execImport(sets: readonly [string, string][]): Promise<number | null> {
     const tx = this.client.multi();
+    const puts: string[] = [];
+    const dels: string[] = [];
+    for (const [field, value] of sets) {
+      if (value === '') dels.push(field);
+      else puts.push(field, value);
+    }
     for (let i = 0; i < puts.length; i += 2 * FIELDS_PER_COMMAND) tx.hset(this.keys.entries, ...puts.slice(i, i + 2 * FIELDS_PER_COMMAND));
     for (let i = 0; i < dels.length; i += FIELDS_PER_COMMAND) tx.hdel(this.keys.entries, ...dels.slice(i, i + FIELDS_PER_COMMAND));
-    const count = puts.length / 2 + dels.length;
-    const reset = count > MAX_FEED_OPS;
-    let payload = '1';
-    if (!reset) {
-      const ops: unknown[] = [];
-      for (let i = 0; i < puts.length; i += 2) ops.push(['+', puts[i], puts[i + 1]]);
-      for (const f of dels) ops.push(['-', f]);
-      payload = JSON.stringify(ops);
-    }
-    tx.eval(LUA_BUMP, 3, this.keys.version, this.keys.feed, this.keys.epoch, String(FEED_MAXLEN), newEpoch(), reset ? 'reset' : 'ops', payload);
+    const reset = sets.length > MAX_FEED_OPS;
+    const payload = reset ? '1' : JSON.stringify(sets);
+    tx.eval(LUA_BUMP, 3, this.keys.version, this.keys.feed, this.keys.epoch, String(FEED_MAXLEN), newEpoch(), reset ? 'reset' : 'set', payload);
     const results = await tx.exec();
     if (results === null) return null;
     for (const [err] of results) if (err) throw err;
@@ -315,7 +434,7 @@ export class RedisStore implements BlocklistStore {
 
   async changesSince(afterVersion: number, waitMs: number): Promise<readonly ChangeSet[] | 'reset'> {
     const after = Math.max(0, Math.floor(afterVersion));
-    const peeked = await this.run(
+    const [current, epoch, entries] = await this.run(
       async () =>
         (await this.scripts.peek.run(this.client, [this.keys.version, this.keys.feed, this.keys.epoch], [String(after), `${after + 1}-0`, String(MAX_SETS_PER_CALL)])) as [
           number,
@@ -323,21 +442,33 @@ export class RedisStore implements BlocklistStore {
           StreamEntry[],
         ],
     );
-    const [current, epoch, entries] = peeked;
     if (epoch !== '' && this.epoch !== '' && epoch !== this.epoch) {
       this.epoch = epoch;
       return 'reset';
     }
     if (epoch !== '') this.epoch = epoch;
     if (current < after) return 'reset';
-    if (current > after) return this.toChangeSets(after, entries);
+    if (current > after) {
+      const sets = this.toChangeSets(after, entries, current);
+      // Nothing from after+1 on although the version moved: the feed was trimmed past us.
+      return sets === 'reset' || sets.length === 0 ? 'reset' : sets;
+    }
     if (waitMs <= 0 || this.closed) return [];
     // One blocking read at a time on the blocking connection (a second would queue behind it).
-    const read = this.blockingQueue.then(() => this.blockingRead(after, waitMs));
+    const from = this.skipPast?.version === after ? this.skipPast.id : `${after}-0`;
+    const read = this.blockingQueue.then(() => this.blockingRead(from, waitMs));
     this.blockingQueue = read.catch(() => {});
     const got = await read;
     if (got === undefined || got.length === 0) return [];
-    return this.toChangeSets(after, got);
+    if (versionOf(got[0]![0]) !== after + 1) {
+      // Entries beyond the version: not written by a sinkd (which bumps the version and adds the
+      // entry in one script). Report them once, and wait after them from now on.
+      for (const [id] of got) this.report({ where: 'feed', reason: `a feed entry beyond the list's version ${after}`, key: clip(id) });
+      this.skipPast = { version: after, id: got[got.length - 1]![0] };
+      return [];
+    }
+    const sets = this.toChangeSets(after, got, Number.MAX_SAFE_INTEGER);
+    return sets === 'reset' ? 'reset' : sets;
   }
 
   async stats(): Promise<StoreStats> {
@@ -348,8 +479,7 @@ export class RedisStore implements BlocklistStore {
       await this.scanEntries((field, value) => {
         if (seen.has(field)) return;
         seen.add(field);
-        const e = safeDecode(field, value);
-        if (e) countEntry(s, e);
+        for (const e of decodeValue(field, value, 'stats', this.report)) countEntry(s, e);
       });
       return s;
     });
@@ -357,15 +487,54 @@ export class RedisStore implements BlocklistStore {
 
   async getSourceInfo(source: string): Promise<SourceInfo | undefined> {
     return this.run(async () => {
-      const v = await this.client.hget(this.keys.sources, source);
-      return v === null ? undefined : (JSON.parse(v) as SourceInfo);
+      const [v, owners] = await Promise.all([this.client.hget(this.keys.sources, source), this.ownersOf(source)]);
+      let info: SourceInfo | undefined;
+      if (v !== null) {
+        try {
+          const o = JSON.parse(v) as unknown;
+          if (o !== null && typeof o === 'object' && (o as SourceInfo).source === source) info = o as SourceInfo;
+          else this.report({ where: 'sources', reason: 'not source info', key: clip(source) });
+        } catch {
+          this.report({ where: 'sources', reason: 'not JSON', key: clip(source) });
+        }
+      }
+      if (owners.length === 0) return info;
+      return { ...(info ?? { source }), owners };
     });
   }
 
   async setSourceInfo(info: SourceInfo): Promise<void> {
+    const { owners: _owners, ...rest } = info;
     await this.run(async () => {
-      await this.client.hset(this.keys.sources, info.source, JSON.stringify(info));
+      await this.client.hset(this.keys.sources, info.source, JSON.stringify(rest));
     });
+  }
+
+  async claimSource(source: string, owner: string): Promise<void> {
+    await this.run(async () => {
+      await this.client.hset(this.keys.owners, JSON.stringify([source, owner]), String(Date.now()));
+    });
+  }
+
+  async releaseSource(source: string, owner: string): Promise<string[]> {
+    return this.run(async () => {
+      await this.client.hdel(this.keys.owners, JSON.stringify([source, owner]));
+      return this.ownersOf(source);
+    });
+  }
+
+  /** The owners hash is small (sources × configs): read whole. */
+  private async ownersOf(source: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const field of await this.client.hkeys(this.keys.owners)) {
+      try {
+        const pair = JSON.parse(field) as unknown;
+        if (Array.isArray(pair) && pair[0] === source && typeof pair[1] === 'string') out.push(pair[1]);
+      } catch {
+        this.report({ where: 'owners', reason: 'not JSON', key: clip(field) });
+      }
+    }
+    return out.sort();
   }
 
   async close(): Promise<void> {
@@ -392,8 +561,8 @@ export class RedisStore implements BlocklistStore {
     } while (cursor !== '0');
   }
 
-  /** XREAD BLOCK on its own connection; undefined on timeout. Rejects promptly if Redis goes away. */
-  private async blockingRead(after: number, waitMs: number): Promise<StreamEntry[] | undefined> {
+  /** XREAD BLOCK on its own connection, after stream ID `from`; undefined on timeout. Rejects promptly if Redis goes away. */
+  private async blockingRead(from: string, waitMs: number): Promise<StreamEntry[] | undefined> {
     this.blocking ??= this.conn.duplicate();
     const conn = this.blocking;
     const discard = () => {
@@ -412,7 +581,7 @@ export class RedisStore implements BlocklistStore {
       timer = setTimeout(() => resolve('timeout'), waitMs + 2000);
     });
     try {
-      const read = conn.xread('COUNT', MAX_SETS_PER_CALL, 'BLOCK', Math.max(1, Math.round(waitMs)), 'STREAMS', this.keys.feed, `${after}-0`);
+      const read = conn.xread('COUNT', MAX_SETS_PER_CALL, 'BLOCK', Math.max(1, Math.round(waitMs)), 'STREAMS', this.keys.feed, from);
       const result = await Promise.race([read, guard]);
       if (result === 'timeout') {
         read.catch(() => {});
@@ -431,106 +600,145 @@ export class RedisStore implements BlocklistStore {
     }
   }
 
-  /** Feed entries after `after` → change sets; 'reset' when the feed no longer starts at after+1 or is another history. */
-  private toChangeSets(after: number, entries: readonly StreamEntry[]): readonly ChangeSet[] | 'reset' {
+  /**
+   * Feed entries after `after` → change sets, for the versions after+1, after+2 ... up to
+   * `current`, stopping at a gap. An entry that cannot be read still advances the version (with
+   * what could be read of it), reported; 'reset' when an entry is of another history (epoch).
+   */
+  private toChangeSets(after: number, entries: readonly StreamEntry[], current: number): ChangeSet[] | 'reset' {
     const sets: ChangeSet[] = [];
     let expect = after + 1;
     for (const [id, fields] of entries) {
-      const version = Number(id.slice(0, id.indexOf('-')));
-      if (version !== expect) return 'reset';
+      const version = versionOf(id);
+      if (version < expect) continue; // a second entry with a version already read: not ours
+      if (version > expect || version > current) break;
       expect++;
-      let ops: string | undefined;
-      let reset = false;
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        const f = fields[i];
-        const value = fields[i + 1]!;
-        if (f === 'ops') ops = value;
-        else if (f === 'reset') reset = true;
-        else if (f === 'e' && value !== this.epoch) {
-          if (this.epoch !== '') {
-            this.epoch = value;
-            return 'reset';
-          }
-          this.epoch = value;
+      let epoch: string | undefined;
+      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'e') epoch = fields[i + 1];
+      if (epoch !== undefined && epoch !== this.epoch) {
+        if (this.epoch !== '') {
+          this.epoch = epoch;
+          return 'reset';
         }
+        this.epoch = epoch;
       }
-      let changes: Change[] | undefined;
-      if (!reset && ops !== undefined) {
-        try {
-          changes = decodeOps(ops);
-        } catch {
-          changes = undefined; // not ours to read: reload in full
-        }
-      }
-      sets.push(changes === undefined ? { version, changes: [], reset: true } : { version, changes });
+      sets.push(this.decodeSet(version, id, fields));
     }
-    if (entries.length === 0) return 'reset';
     return sets;
+  }
+
+  private decodeSet(version: number, id: string, fields: readonly string[]): ChangeSet {
+    let payload: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const f = fields[i];
+      // 'reset': a bulk change; 'ops': written by a sinkd from before entries were kept per
+      // source, whose operations mean something else: reload in full either way.
+      if (f === 'reset' || f === 'ops') return { version, changes: [], reset: true };
+      if (f === 'set') payload = fields[i + 1];
+    }
+    let pairs: unknown;
+    try {
+      pairs = payload === undefined ? undefined : JSON.parse(payload);
+    } catch {
+      pairs = undefined;
+    }
+    if (!Array.isArray(pairs)) {
+      this.report({ where: 'feed', reason: payload === undefined ? 'a feed entry without changes' : 'a feed entry that is not JSON', key: clip(id) });
+      return { version, changes: [] };
+    }
+    const changes: Change[] = [];
+    for (const pair of pairs) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+        this.report({ where: 'feed', reason: 'a change that is not [field, value]', key: clip(id) });
+        continue;
+      }
+      const key = splitKey(pair[0]);
+      const bad = key === undefined ? 'not a KIND:NAME field' : badName(key.name);
+      if (key === undefined || bad !== undefined) {
+        this.report({ where: 'feed', reason: bad ?? 'not a KIND:NAME field', key: clip(pair[0]) });
+        continue;
+      }
+      changes.push({ name: key.name, kind: key.kind, entries: pair[1] === '' ? [] : decodeValue(pair[0], pair[1], 'feed', this.report) });
+    }
+    return { version, changes };
   }
 }
 
 /**
- * diffReplace (entries.ts) on stored strings, so a re-import of a million unchanged names decodes
- * nothing: `marker` is `,"s":"SOURCE"`; `bodies` the new list's value bodies; `view` the stored
- * values of the fields named in the list or held by the source. Same rules: a name held by another
- * source stays that source's (unchanged); an update keeps addedAt.
+ * What makes `source` hold exactly the lines in `bodies` (field -> line body), given `view` (the
+ * stored values of the fields named in the list or holding a line of the source): for each
+ * changed field its new value ('' = delete the field). Works on stored strings, so a re-import of
+ * a million unchanged names decodes nothing. Other sources' lines are kept as they are; an
+ * updated line keeps its "t".
  */
-function diffRaw(marker: string, bodies: ReadonlyMap<string, string>, view: ReadonlyMap<string, string>, now: number) {
-  const puts: string[] = [];
-  const dels: string[] = [];
+function diffLines(mark: string, bodies: ReadonlyMap<string, string>, view: ReadonlyMap<string, string>, now: number) {
+  const sets: [string, string][] = [];
   let added = 0;
   let unchanged = 0;
   let updated = 0;
   let removed = 0;
-  const ownBody = marker.slice(1); // '"s":"SOURCE"'
   for (const [field, body] of bodies) {
     const cur = view.get(field);
-    if (cur === undefined) {
-      puts.push(field, `{"t":${now},${body}`);
+    if (cur === undefined || cur === '') {
+      sets.push([field, `{"t":${now},${body}`]);
       added++;
       continue;
     }
-    const m = /^\{"t":(\d+),/.exec(cur);
-    const curBody = m ? cur.slice(m[0].length) : '';
-    const ours = curBody.startsWith(ownBody) && (curBody[ownBody.length] === ',' || curBody[ownBody.length] === '}');
-    if (!ours || curBody === body) {
+    // The common case, one line: no split.
+    const lines = cur.includes('\n') ? cur.split('\n') : [cur];
+    let at = -1;
+    let line: { t: string; body: string } | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      const l = splitLine(lines[i]!);
+      if (l !== undefined && isSource(l.body, mark)) {
+        at = i;
+        line = l;
+        break;
+      }
+    }
+    if (line === undefined) {
+      lines.push(`{"t":${now},${body}`);
+      added++;
+    } else if (line.body === body) {
       unchanged++;
+      continue;
     } else {
-      puts.push(field, `{"t":${m![1]},${body}`);
+      lines[at] = `{"t":${line.t},${body}`;
       updated++;
     }
+    sets.push([field, lines.join('\n')]);
   }
   for (const [field, cur] of view) {
     if (bodies.has(field)) continue;
-    const m = /^\{"t":\d+,/.exec(cur);
-    const curBody = m ? cur.slice(m[0].length) : '';
-    if (curBody.startsWith(ownBody) && (curBody[ownBody.length] === ',' || curBody[ownBody.length] === '}')) {
-      dels.push(field);
-      removed++;
-    }
+    const lines = cur.split('\n');
+    const rest = lines.filter((l) => {
+      const s = splitLine(l);
+      return !(s !== undefined && isSource(s.body, mark));
+    });
+    if (rest.length === lines.length) continue;
+    removed++;
+    sets.push([field, rest.join('\n')]);
   }
-  return { puts, dels, added, unchanged, updated, removed };
+  return { sets, added, unchanged, updated, removed };
 }
 
-function decodeOps(json: string): Change[] {
-  const raw = JSON.parse(json) as ([op: '+', field: string, value: string] | [op: '-', field: string])[];
-  const out: Change[] = [];
-  for (const r of raw) {
-    if (r[0] === '+') out.push({ op: 'put', entry: decodeEntry(r[1], r[2]) });
-    else {
-      const { kind, name } = splitKey(r[1]);
-      out.push({ op: 'del', name, kind });
-    }
-  }
-  return out;
-}
-
-function safeDecode(field: string, value: string): StoredEntry | undefined {
+/** A feed entry's [field, value] changes; undefined for a reset, an old-format entry or one that cannot be read. */
+function setPairs(fields: readonly string[]): [string, string][] | undefined {
+  const at = fields.indexOf('set');
+  if (at < 0 || at % 2 !== 0) return undefined;
   try {
-    return decodeEntry(field, value);
+    const pairs = JSON.parse(fields[at + 1]!) as unknown;
+    if (!Array.isArray(pairs)) return undefined;
+    return pairs.filter((p): p is [string, string] => Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string');
   } catch {
-    return undefined; // a foreign or damaged field: not an entry
+    return undefined;
   }
+}
+
+function versionOf(id: string): number {
+  const dash = id.indexOf('-');
+  const v = Number(dash < 0 ? id : id.slice(0, dash));
+  return Number.isSafeInteger(v) ? v : -1;
 }
 
 /** A fresh random epoch per write: only the first write into an empty Redis sets it (SET NX). */
@@ -541,4 +749,8 @@ function newEpoch(): string {
 function toInt(v: unknown): number {
   const n = typeof v === 'number' ? v : Number(v ?? 0);
   return Number.isFinite(n) ? n : 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

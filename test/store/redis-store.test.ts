@@ -80,8 +80,14 @@ describe('standalone', () => {
     expect(value).toMatch(/^\{"t":\d+,"s":"cli"\}$/);
     const [[id, fields]] = (await admin.xrange(`${prefix}{bl}:feed`, '-', '+')) as [string, string[]][];
     expect(id).toBe('1-0');
-    expect(fields[0]).toBe('ops');
-    expect(JSON.parse(fields[1]!)).toEqual([['+', 'block:a.no-ip.biz', value]]);
+    expect(fields[0]).toBe('set');
+    expect(JSON.parse(fields[1]!)).toEqual([['block:a.no-ip.biz', value]]);
+    // A second source's entry of the same name: a second line in the same field.
+    await admin.del(...keys);
+    const two = openStore(redisConfig({ url: server.url, prefix }), 'cli');
+    await two.apply([{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'cli' } }, { op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'feed', family: 'njrat' } }]);
+    await two.close();
+    expect(await admin.hget(`${prefix}{bl}:entries`, 'block:a.no-ip.biz')).toMatch(/^\{"t":\d+,"s":"cli"\}\n\{"t":\d+,"s":"feed","f":"njrat"\}$/);
     expect(await admin.get(`${prefix}{bl}:version`)).toBe('1');
     await admin.del(...keys);
   });
@@ -248,7 +254,7 @@ describe('sentinel', () => {
     const waiting = follower.changesSince(1, 5000);
     await new Promise((r) => setTimeout(r, 100));
     await store.apply([{ op: 'put', entry: { name: 'b.no-ip.biz', kind: 'block', source: 'cli' } }]);
-    expect(await waiting).toEqual([{ version: 2, changes: [{ op: 'put', entry: expect.objectContaining({ name: 'b.no-ip.biz' }) }] }]);
+    expect(await waiting).toEqual([{ version: 2, changes: [{ name: 'b.no-ip.biz', kind: 'block', entries: [expect.objectContaining({ name: 'b.no-ip.biz' })] }] }]);
     await store.close();
     await follower.close();
     const direct = new Redis(master.url, { db: 2 });
