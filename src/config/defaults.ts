@@ -42,7 +42,8 @@ export const DEFAULT_SETTINGS = deepFreeze({
   tcp: { idleTimeoutMs: 10_000, maxConnections: 256, maxConnectionsPerClient: 32 },
   log: { level: 'info' },
   redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000, tls: { ca: '', cert: '', key: '' } },
-  store: { path: '../data/blocklist-store.jsonl' },
+  // "" = the default location (default-store-path.ts): the user's state directory, not the package.
+  store: { path: '' },
   infected: {
     enabled: true,
     retentionDays: 30,

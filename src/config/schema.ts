@@ -262,7 +262,8 @@ export const configSchema = strict({
     }
     if ((r.tls.cert === '') !== (r.tls.key === '')) ctx.addIssue({ code: 'custom', path: ['tls', r.tls.cert === '' ? 'cert' : 'key'], message: 'a client certificate needs both redis.tls.cert and redis.tls.key' });
   }),
-  store: strict({ path: text('a file path') }),
+  // "" = the default location for the user running sinkd (default-store-path.ts).
+  store: strict({ path: z.string({ error: 'must be a file path, or "" for the default location' }) }),
   infected: strict({
     enabled: z.boolean({ error: 'must be true or false' }),
     retentionDays: int(1, 3650),

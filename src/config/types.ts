@@ -96,7 +96,7 @@ export interface SinkdConfig {
     /** For rediss://: PEM files (absolute paths; "" = none): the CA to trust instead of the system's, a client certificate and its key. */
     tls: { ca: string; cert: string; key: string };
   };
-  /** The embedded store: a local change-log file (absolute path). */
+  /** The embedded store: a local change-log file (absolute path; "" in the file = default-store-path.ts's choice, resolved on load). */
   store: { path: string };
   /** Infected-host tracking (every sinkholed query is a hit) and its report. */
   infected: {

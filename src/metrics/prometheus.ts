@@ -47,6 +47,7 @@ export function renderPrometheus(m: MetricsSnapshot): string {
   metric('sinkd_blocklist_version', 'gauge', 'Store version of the blocklist served (the change feed position).', [['', m.blocklist.version]]);
   metric('sinkd_store_state', 'gauge', '1 for the blocklist store\'s current state (synced, starting, degraded).',
     (['synced', 'starting', 'degraded', 'stopped'] as const).map((s) => [`{state="${s}"}`, m.store.state === s ? 1 : 0]));
+  metric('sinkd_store_invalid_records_total', 'counter', 'Records read from the blocklist store that are not valid entries (skipped).', [['', m.store.invalidRecords ?? 0]]);
   if (m.hits) {
     metric('sinkd_hits_recorded_total', 'counter', 'Sinkhole hits handed to the infected-host recorder.', [['', m.hits.recorded]]);
     metric('sinkd_hits_dropped_total', 'counter', 'Sinkhole hits dropped because the buffer was full while the hit store was down.', [['', m.hits.dropped]]);

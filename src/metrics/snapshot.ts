@@ -21,7 +21,7 @@ export interface MetricsSnapshot {
   upstreams: UpstreamMetrics[];
   cache: { entries: number; bytes: number };
   blocklist: { block: number; allow: number; version: number };
-  store: { state: StoreState; reason?: string };
+  store: { state: StoreState; reason?: string; invalidRecords?: number };
   hits: { recorded: number; dropped: number; buffered: number } | null;
   rrl: { sent: number; slipped: number; dropped: number } | null;
   /** Worker processes serving DNS (1 without --workers). */
@@ -56,7 +56,10 @@ export function mergeSnapshots(parts: readonly MetricsSnapshot[]): MetricsSnapsh
     out.blocklist.block = Math.max(out.blocklist.block, p.blocklist.block);
     out.blocklist.allow = Math.max(out.blocklist.allow, p.blocklist.allow);
     out.blocklist.version = Math.max(out.blocklist.version, p.blocklist.version);
+    const counted = out.store.invalidRecords !== undefined || p.store.invalidRecords !== undefined;
+    const invalid = (out.store.invalidRecords ?? 0) + (p.store.invalidRecords ?? 0);
     if (STATE_RANK[p.store.state] > STATE_RANK[out.store.state]) out.store = { ...p.store };
+    if (counted) out.store.invalidRecords = invalid;
     if (p.hits) {
       out.hits ??= { recorded: 0, dropped: 0, buffered: 0 };
       out.hits.recorded += p.hits.recorded;

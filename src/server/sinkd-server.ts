@@ -23,8 +23,11 @@ import { ClientLimitStep } from '../client-limit/client-limit-step.js';
 import { MinimalAnyStep } from '../any/minimal-any-step.js';
 import type { MetricsSnapshot } from '../metrics/snapshot.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
-import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
+import { heldByStore, loadConfigLists, syncConfigLists, type LoadedConfigList, type UnreadableList } from '../blocklist/config-lists.js';
+import { listOwner } from '../blocklist/list-owner.js';
+import { LEGACY_STORE_PATH, legacyStoreNote } from '../config/default-store-path.js';
 import type { BlocklistStore } from '../store/blocklist-store.js';
+import { InvalidRecordLog } from '../store/invalid-records.js';
 import { openStore } from '../store/open-store.js';
 import { UrlListRefresher } from '../blocklist/url-refresh.js';
 import { HitRecorder } from '../infected/hit-recorder.js';
@@ -101,6 +104,10 @@ export class SinkdServer {
   private stopping = false;
   /** Config lists still to be imported because the store was down when they were read. */
   private pendingImport: LoadedConfigList[] | null = null;
+  /** Records the store skipped as invalid: logged (rate-limited) and counted for /metrics. */
+  private readonly invalidRecords: InvalidRecordLog;
+  /** Who this instance claims its config lists as (list-owner.ts), fixed at start. */
+  private readonly listOwner: string;
 
   private constructor(
     private currentConfig: SinkdConfig,
@@ -120,6 +127,9 @@ export class SinkdServer {
       },
     });
     const config = currentConfig;
+    this.invalidRecords = new InvalidRecordLog(log, store.description);
+    this.listOwner = listOwner(config);
+    store.onInvalidRecord = (r) => this.invalidRecords.note(r);
     this.sinkholeLog = new SinkholeLog(log);
     this.hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve');
     this.recorder = this.hitStore
@@ -253,12 +263,25 @@ export class SinkdServer {
     if (config.upstreams.length === 0 && config.zones.length === 0) {
       throw new Error('no upstream DNS server: set "upstreams" in the config or pass --upstream (none usable in /etc/resolv.conf)');
     }
-    // Files first: an unreadable list stops sinkd before anything listens.
-    const lists = await loadConfigLists(config.blocklists, config.allowlists);
+    // Files first: an unreadable list stops sinkd before anything listens, unless the store
+    // still holds that list (checked below), which then goes on being served as stored.
+    const { lists, unreadable } = await loadConfigLists(config.blocklists, config.allowlists);
     const store = openStore(config, 'serve');
     const server = new SinkdServer(config, log, store, opts);
     // Workers only mirror the store; their primary imports the config lists, once for all.
-    if (role !== 'worker') server.logListReports(lists);
+    if (role !== 'worker') {
+      try {
+        // A store this process cannot write would serve nothing it is told: refuse to start.
+        await store.checkWritable?.();
+        await server.checkUnreadable(unreadable);
+      } catch (err) {
+        await store.close().catch(() => {});
+        throw err;
+      }
+      server.logListReports(lists);
+      const moved = config.redis.url === '' ? legacyStoreNote(config.store.path) : undefined;
+      if (moved !== undefined) log.warn({ event: 'store-moved', store: config.store.path, old: LEGACY_STORE_PATH }, moved);
+    }
     try {
       if (role !== 'worker') await server.importLists(lists);
       await server.mirror.start();
@@ -268,10 +291,11 @@ export class SinkdServer {
         await store.close().catch(() => {});
         throw new Error(`${reason} (redis.required is true, so sinkd does not start without it)`);
       }
-      // Serve the config's own lists meanwhile; import them once the store is back.
-      server.pendingImport = lists;
+      // Serve the config's own lists meanwhile; import them once the store is back, before its
+      // list replaces these (a store that comes back empty must not mean an empty list).
+      server.pendingImport = role === 'worker' ? null : lists;
       server.mirror.useFallback(lists.flatMap((l) => l.rules));
-      server.mirror.startDegraded(reason);
+      server.mirror.startDegraded(reason, () => server.importPending());
     }
     try {
       // A primary leaves the listeners to its workers.
@@ -397,7 +421,8 @@ export class SinkdServer {
   async reloadLists(): Promise<boolean> {
     if (this.role === 'worker') return true; // the primary imports; this worker's mirror follows the store
     try {
-      const lists = await loadConfigLists(this.config.blocklists, this.config.allowlists);
+      const { lists, unreadable } = await loadConfigLists(this.config.blocklists, this.config.allowlists);
+      await this.checkUnreadable(unreadable);
       this.logListReports(lists);
       await this.importLists(lists);
       const counts = this.mirror.matcher.counts();
@@ -410,26 +435,58 @@ export class SinkdServer {
   }
 
   /**
-   * Each config file replaces its own source. With the embedded store (one node's own file),
-   * sources imported from an earlier config but gone from this one are emptied, so the list
-   * served is the list configured; on a shared Redis other nodes may still name them, so they stay.
+   * A list file that cannot be read is a warning when the store still holds its source (that
+   * copy keeps being served, and the source stays this config's); otherwise it is an error.
+   */
+  private async checkUnreadable(unreadable: readonly UnreadableList[]): Promise<void> {
+    if (unreadable.length === 0) return;
+    let held: UnreadableList[];
+    let lost: UnreadableList[];
+    try {
+      ({ held, lost } = await heldByStore(this.store, unreadable));
+    } catch {
+      ({ held, lost } = { held: [], lost: [...unreadable] }); // the store cannot say: as before, an error
+    }
+    if (lost.length > 0) throw new Error(lost.map((u) => u.error).join('; '));
+    for (const u of held) {
+      this.log.warn({ event: 'list-missing', source: u.spec.source, path: u.spec.path, error: u.error }, `${u.error}; serving the ${u.spec.source} list the store still holds`);
+    }
+  }
+
+  /**
+   * Each config file replaces its own source, claimed for this instance (list-owner.ts); a
+   * source this instance declared before and no longer does is emptied once no other instance
+   * declares it. Lists other instances declared are never touched.
    */
   private async importLists(lists: readonly LoadedConfigList[]): Promise<void> {
-    const summaries = await importConfigLists(this.store, lists);
-    for (const [source, sum] of summaries) {
-      await this.store.setSourceInfo({ ...(await this.store.getSourceInfo(source)), source, fromConfig: true, importedAt: Date.now() });
+    const owner = this.listOwner;
+    const declared = [...this.config.blocklists, ...this.config.allowlists].map((s) => s.source);
+    const sync = await syncConfigLists(this.store, owner, lists, declared);
+    for (const { source, summary: sum, sharedWith } of sync.imported) {
       if (sum.added + sum.removed + sum.updated > 0) {
         this.log.info({ event: 'list-imported', source, ...sum }, `${source}: added ${sum.added}, removed ${sum.removed}, updated ${sum.updated}, unchanged ${sum.unchanged}`);
       }
+      if (sharedWith.length > 0 && sum.added + sum.removed + sum.updated > 0) {
+        this.log.warn(
+          { event: 'list-shared', source, owners: sharedWith },
+          `${source} is also a config list of ${sharedWith.join('; ')}, with other entries: each import replaces the other's; give the lists their own source names`,
+        );
+      }
     }
-    if (this.config.redis.url !== '') return;
-    const current = new Set([...lists.map((l) => l.spec.source), ...[...this.config.blocklists, ...this.config.allowlists].map((s) => s.source)]);
-    for (const source of Object.keys((await this.store.stats()).bySource)) {
-      if (current.has(source) || !(await this.store.getSourceInfo(source))?.fromConfig) continue;
-      const sum = await this.store.replaceSource(source, []);
-      await this.store.setSourceInfo({ source, fromConfig: false });
-      this.log.info({ event: 'list-dropped', source, removed: sum.removed }, `${source} is no longer in the config: removed its ${sum.removed} entries`);
+    for (const { source, owners } of sync.released) {
+      this.log.info({ event: 'list-released', source, owners }, `${source} is no longer in this config; kept for ${owners.length} other instance(s) that still list it`);
     }
+    for (const { source, removed } of sync.dropped) {
+      this.log.info({ event: 'list-dropped', source, removed }, `${source} is no longer in the config: removed its ${removed} entries`);
+    }
+  }
+
+  /** Runs before the first load from a store that was down at start: the config lists go in first. */
+  private async importPending(): Promise<void> {
+    const pending = this.pendingImport;
+    if (pending === null) return;
+    await this.importLists(pending);
+    this.pendingImport = null;
   }
 
   private onMirrorState(state: MirrorState, reason?: string): void {
@@ -437,14 +494,6 @@ export class SinkdServer {
       this.log.warn({ event: 'store-degraded', store: this.store.description, reason }, `degraded: ${reason}; serving the list loaded so far and retrying`);
     } else if (state === 'synced') {
       this.log.info({ event: 'store-synced', store: this.store.description, version: this.mirror.version }, `blocklist store ${this.store.description} reachable; in sync`);
-      const pending = this.pendingImport;
-      if (pending) {
-        this.pendingImport = null;
-        this.importLists(pending).catch((err: Error) => {
-          this.pendingImport = pending;
-          this.log.warn({ event: 'list-import-failed', error: err.message }, `importing the config lists failed: ${err.message}`);
-        });
-      }
     }
   }
 
@@ -462,7 +511,7 @@ export class SinkdServer {
       ],
       cache: { entries: parts.cache.size + (parts.zoneCache?.size ?? 0), bytes: parts.cache.bytes + (parts.zoneCache?.bytes ?? 0) },
       blocklist: { block: counts.block, allow: counts.allow, version: Math.max(0, this.mirror.version) },
-      store: this.mirror.degradedReason !== undefined ? { state: this.mirror.state, reason: this.mirror.degradedReason } : { state: this.mirror.state },
+      store: { state: this.mirror.state, ...(this.mirror.degradedReason !== undefined ? { reason: this.mirror.degradedReason } : {}), invalidRecords: this.invalidRecords.total },
       hits: this.recorder ? { recorded: this.recorder.stats.recorded, dropped: this.recorder.stats.dropped, buffered: this.recorder.buffered } : null,
       rrl: rrl ? { sent: rrl.sent, slipped: rrl.slipped, dropped: rrl.dropped } : null,
       workers: 1,

@@ -146,10 +146,18 @@ export interface BlocklistStore {
   getSourceInfo(source: string): Promise<SourceInfo | undefined>;
   /** Stores everything but `owners`, which only claim/releaseSource change. */
   setSourceInfo(info: SourceInfo): Promise<void>;
+  /** Every source with source info or owners (not counted: see stats for entries). */
+  sources(): Promise<SourceInfo[]>;
   /** Adds `owner` to the source's owners (atomic; a no-op when it is there). */
   claimSource(source: string, owner: string): Promise<void>;
   /** Removes `owner`; returns the owners left. */
   releaseSource(source: string, owner: string): Promise<string[]>;
+
+  /**
+   * The embedded store only: throws, naming the file and why, when this process cannot write it
+   * (a serving node refuses to start rather than serve a list it cannot keep).
+   */
+  checkWritable?(): Promise<void>;
 
   /** Called for each record read that is not a valid entry (skipped). */
   onInvalidRecord?: (record: InvalidRecord) => void;

@@ -117,7 +117,7 @@ export class FileStore implements BlocklistStore {
    */
   private entries = new Map<string, Slot>();
   private entryCount = 0;
-  private sources = new Map<string, SourceInfo>();
+  private infos = new Map<string, SourceInfo>();
   private owners = new Map<string, Set<string>>();
   /** Records of the old format were read: the next write compacts the log (rewriting it in format 2). */
   private legacy = false;
@@ -213,7 +213,7 @@ export class FileStore implements BlocklistStore {
   async getSourceInfo(source: string): Promise<SourceInfo | undefined> {
     return this.exclusive(async () => {
       await this.refresh();
-      const info = this.sources.get(source);
+      const info = this.infos.get(source);
       const owners = this.owners.get(source);
       if (owners === undefined || owners.size === 0) return info;
       return { ...(info ?? { source }), owners: [...owners].sort() };
@@ -225,6 +225,18 @@ export class FileStore implements BlocklistStore {
     await this.write(async () => {
       const rec: SourceRecord = { source: rest };
       await this.appendBytes(Buffer.from(`${JSON.stringify(rec)}\n`), rec);
+    });
+  }
+
+  async sources(): Promise<SourceInfo[]> {
+    return this.exclusive(async () => {
+      await this.refresh();
+      const names = new Set([...this.infos.keys(), ...this.owners.keys()]);
+      return [...names].sort().map((source) => {
+        const info = this.infos.get(source) ?? { source };
+        const owners = this.owners.get(source);
+        return owners === undefined || owners.size === 0 ? info : { ...info, owners: [...owners].sort() };
+      });
     });
   }
 
@@ -240,6 +252,24 @@ export class FileStore implements BlocklistStore {
       if (this.owners.get(source)?.has(owner)) await this.appendOwner({ owner: { source, owner, claim: false } });
       return [...(this.owners.get(source) ?? [])].sort();
     });
+  }
+
+  /**
+   * Throws, naming the file and why, when this process cannot write the store: the directory
+   * cannot be made, the lock cannot be taken, or the log cannot be opened for appending. Creates an
+   * empty log when there is none (which is what a missing one means anyway).
+   */
+  async checkWritable(): Promise<void> {
+    try {
+      await this.write(async () => {
+        const fh = await fsp.open(this.path, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o644);
+        await fh.close();
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EACCES' || e.code === 'EPERM' ? `${e.code}, permission denied for uid ${process.getuid?.() ?? '?'}` : e.code === 'EROFS' ? 'EROFS, a read-only file system' : (e.code ?? e.message.split('\n')[0]);
+      throw new Error(`cannot write the blocklist store ${this.path} (${why}); make ${dirname(this.path)} writable for this user, or set store.path to a writable place`, { cause: err });
+    }
   }
 
   /** Rewrites the log as one snapshot (followers behind it get 'reset'). Runs by itself when the log grows. */
@@ -286,7 +316,7 @@ export class FileStore implements BlocklistStore {
     this.entryCount = 0;
     this.owners = new Map();
     this.legacy = false;
-    this.sources = new Map();
+    this.infos = new Map();
     this.ver = 0;
     this.feed = [];
     this.feedOps = 0;
@@ -355,7 +385,7 @@ export class FileStore implements BlocklistStore {
 
   private applyRecord(rec: LogRecord): void {
     if ('source' in rec) {
-      this.sources.set(rec.source.source, rec.source);
+      this.infos.set(rec.source.source, rec.source);
       this.records++;
       return;
     }
@@ -368,7 +398,7 @@ export class FileStore implements BlocklistStore {
       if ((rec.part ?? 0) === 0) {
         this.entries = new Map();
         this.entryCount = 0;
-        this.sources = new Map();
+        this.infos = new Map();
         this.owners = new Map();
         this.feed = [];
         this.feedOps = 0;
@@ -380,7 +410,7 @@ export class FileStore implements BlocklistStore {
         const e = this.checked(raw, 'log');
         if (e !== undefined) this.putEntry(e);
       }
-      for (const s of rec.sources ?? []) this.sources.set(s.source, s);
+      for (const s of rec.sources ?? []) this.infos.set(s.source, s);
       for (const [source, owner] of rec.owners ?? []) this.setOwner(source, owner, true);
       this.records += rec.entries.length + (rec.sources?.length ?? 0) + (rec.owners?.length ?? 0);
       return;
@@ -630,7 +660,7 @@ export class FileStore implements BlocklistStore {
       for (let i = 0; i < parts; i++) {
         const rec: SnapshotRecord = { v: this.ver, snapshot: true, entries: all.slice(i * PART_OPS, (i + 1) * PART_OPS) };
         if (i === 0) {
-          rec.sources = [...this.sources.values()];
+          rec.sources = [...this.infos.values()];
           if (owners.length > 0) rec.owners = owners;
         }
         if (parts > 1) Object.assign(rec, { part: i, parts });
@@ -649,7 +679,7 @@ export class FileStore implements BlocklistStore {
     const st = await fsp.stat(this.path);
     this.ino = st.ino;
     this.offset = size;
-    this.records = all.length + this.sources.size + owners.length;
+    this.records = all.length + this.infos.size + owners.length;
     this.legacy = false;
     this.feed = [];
     this.feedOps = 0;

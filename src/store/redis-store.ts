@@ -488,16 +488,8 @@ export class RedisStore implements BlocklistStore {
   async getSourceInfo(source: string): Promise<SourceInfo | undefined> {
     return this.run(async () => {
       const [v, owners] = await Promise.all([this.client.hget(this.keys.sources, source), this.ownersOf(source)]);
-      let info: SourceInfo | undefined;
-      if (v !== null) {
-        try {
-          const o = JSON.parse(v) as unknown;
-          if (o !== null && typeof o === 'object' && (o as SourceInfo).source === source) info = o as SourceInfo;
-          else this.report({ where: 'sources', reason: 'not source info', key: clip(source) });
-        } catch {
-          this.report({ where: 'sources', reason: 'not JSON', key: clip(source) });
-        }
-      }
+      const info = v === null ? undefined : parseSourceInfo(source, v);
+      if (v !== null && info === undefined) this.report({ where: 'sources', reason: 'not source info', key: clip(source) });
       if (owners.length === 0) return info;
       return { ...(info ?? { source }), owners };
     });
@@ -507,6 +499,26 @@ export class RedisStore implements BlocklistStore {
     const { owners: _owners, ...rest } = info;
     await this.run(async () => {
       await this.client.hset(this.keys.sources, info.source, JSON.stringify(rest));
+    });
+  }
+
+  async sources(): Promise<SourceInfo[]> {
+    return this.run(async () => {
+      const [infos, ownerFields] = await Promise.all([this.client.hgetall(this.keys.sources), this.client.hkeys(this.keys.owners)]);
+      const out = new Map<string, SourceInfo>();
+      for (const [source, v] of Object.entries(infos)) {
+        const info = parseSourceInfo(source, v);
+        if (info === undefined) this.report({ where: 'sources', reason: 'not source info', key: clip(source) });
+        out.set(source, info ?? { source });
+      }
+      const owners = new Map<string, string[]>();
+      for (const field of ownerFields) {
+        const pair = parseOwner(field);
+        if (pair === undefined) continue;
+        owners.set(pair[0], [...(owners.get(pair[0]) ?? []), pair[1]]);
+      }
+      for (const [source, list] of owners) out.set(source, { ...(out.get(source) ?? { source }), owners: list.sort() });
+      return [...out.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
     });
   }
 
@@ -527,12 +539,8 @@ export class RedisStore implements BlocklistStore {
   private async ownersOf(source: string): Promise<string[]> {
     const out: string[] = [];
     for (const field of await this.client.hkeys(this.keys.owners)) {
-      try {
-        const pair = JSON.parse(field) as unknown;
-        if (Array.isArray(pair) && pair[0] === source && typeof pair[1] === 'string') out.push(pair[1]);
-      } catch {
-        this.report({ where: 'owners', reason: 'not JSON', key: clip(field) });
-      }
+      const pair = parseOwner(field);
+      if (pair !== undefined && pair[0] === source) out.push(pair[1]);
     }
     return out.sort();
   }
@@ -720,6 +728,28 @@ function diffLines(mark: string, bodies: ReadonlyMap<string, string>, view: Read
     sets.push([field, rest.join('\n')]);
   }
   return { sets, added, unchanged, updated, removed };
+}
+
+/** Source info as stored, or undefined when it is not that (someone else's data). */
+function parseSourceInfo(source: string, value: string): SourceInfo | undefined {
+  try {
+    const o = JSON.parse(value) as unknown;
+    if (o === null || typeof o !== 'object' || Array.isArray(o) || (o as SourceInfo).source !== source) return undefined;
+    const { owners: _owners, ...info } = o as SourceInfo;
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An owners field: JSON [source, owner]. */
+function parseOwner(field: string): [string, string] | undefined {
+  try {
+    const pair = JSON.parse(field) as unknown;
+    return Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string' ? [pair[0], pair[1]] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A feed entry's [field, value] changes; undefined for a reset, an old-format entry or one that cannot be read. */

@@ -56,6 +56,12 @@ describe('renderPrometheus', () => {
       expect(line).toMatch(/^(# (HELP|TYPE) sinkd_\w+ .+|sinkd_\w+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? -?[\d.e+-]+)$/);
     }
   });
+  it('adds up the records each worker\'s store skipped as invalid, and renders the counter', () => {
+    const m = mergeSnapshots([snapshot({ store: { state: 'synced', invalidRecords: 2 } }), snapshot({ store: { state: 'degraded', reason: 'x', invalidRecords: 3 } })])!;
+    expect(m.store).toEqual({ state: 'degraded', reason: 'x', invalidRecords: 5 });
+    expect(renderPrometheus(m)).toContain('\nsinkd_store_invalid_records_total 5\n');
+  });
+
   it('has queries by result kind, cumulative latency buckets, the hit ratio and the store state', () => {
     expect(text).toContain('sinkd_queries_total{result="sinkholed"} 5');
     expect(text).toContain('sinkd_queries_by_transport_total{transport="tcp"} 6');

@@ -223,6 +223,7 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
       // A source no one imported can be claimed (a config list whose file is missing).
       await store.claimSource('ghost', 'node-a');
       expect(await other.getSourceInfo('ghost')).toEqual({ source: 'ghost', owners: ['node-a'] });
+      expect(await other.sources()).toEqual([{ source: 'ghost', owners: ['node-a'] }, { source: 'list', importedAt: 7 }]);
       expect(await store.version()).toBe(0);
     });
 
