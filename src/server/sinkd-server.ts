@@ -125,6 +125,7 @@ export class SinkdServer {
         // Meanwhile the mirror keeps serving the list it had; once the lists are back, load afresh.
         void this.reloadLists().then(() => this.mirror.resync().catch(() => {}));
       },
+      rejected: (name, reason) => this.invalidRecords.note({ where: 'matcher', reason, key: name }),
     });
     const config = currentConfig;
     this.invalidRecords = new InvalidRecordLog(log, store.description);

@@ -41,9 +41,9 @@ export function badName(name: unknown): string | undefined {
 }
 
 /**
- * A clean entry built from `raw` (name, kind, source, family?, action?, other short strings,
- * and addedAt when `withAddedAt`), or the reason it is not one. Never copies `raw` itself: the
- * result holds only checked fields.
+ * A clean entry from `raw` (name, kind, source, family?, action?, other short strings, and
+ * addedAt when `withAddedAt`), or the reason it is not one. The result holds only checked fields:
+ * `raw` itself when that is all it holds, else a copy of those.
  */
 export function checkEntry(raw: Readonly<Record<string, unknown>>, withAddedAt: true): StoredEntry | string;
 export function checkEntry(raw: Readonly<Record<string, unknown>>, withAddedAt: false): NewEntry | string;
@@ -55,6 +55,18 @@ export function checkEntry(raw: Readonly<Record<string, unknown>>, withAddedAt: 
   const why = badText('source', source, ENTRY_LIMITS.source) ?? (family === undefined ? undefined : badText('family', family, ENTRY_LIMITS.family));
   if (why !== undefined) return why;
   if (action !== undefined && (typeof action !== 'string' || !ACTIONS.has(action))) return 'action is not sinkhole, nxdomain or nodata';
+  if (withAddedAt && (typeof addedAt !== 'number' || !Number.isSafeInteger(addedAt) || addedAt < 0)) return 'addedAt is not a time';
+  // Most entries hold only checked fields: then `raw` itself is the clean entry (no copy: an
+  // import or a full load goes through a million of them). Otherwise a copy without the rest.
+  let clean = true;
+  for (const k in raw) {
+    const v = raw[k];
+    if (k === 'addedAt' ? !withAddedAt : CORE.has(k) ? v === undefined : !(v !== undefined && badText(k, v, ENTRY_LIMITS.field) === undefined && SAFE_KEY.test(k))) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean && Object.getPrototypeOf(raw) === Object.prototype) return raw as unknown as StoredEntry;
   const out: Record<string, unknown> = { name, kind, source };
   if (family !== undefined) out.family = family;
   if (action !== undefined) out.action = action;
@@ -63,10 +75,7 @@ export function checkEntry(raw: Readonly<Record<string, unknown>>, withAddedAt: 
     const v = raw[k];
     if (v !== undefined && badText(k, v, ENTRY_LIMITS.field) === undefined && SAFE_KEY.test(k)) out[k] = v;
   }
-  if (withAddedAt) {
-    if (typeof addedAt !== 'number' || !Number.isSafeInteger(addedAt) || addedAt < 0) return 'addedAt is not a time';
-    out.addedAt = addedAt;
-  }
+  if (withAddedAt) out.addedAt = addedAt;
   return out as unknown as StoredEntry;
 }
 
