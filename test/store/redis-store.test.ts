@@ -19,6 +19,11 @@ function redisConfig(over: Partial<SinkdConfig['redis']>): { redis: SinkdConfig[
   };
 }
 
+function sets<T>(r: readonly T[] | 'reset'): readonly T[] {
+  if (r === 'reset') throw new Error('expected change sets, got reset');
+  return r;
+}
+
 let prefixes = 0;
 const nextPrefix = () => `t${process.pid}-${++prefixes}:`;
 
@@ -90,6 +95,42 @@ describe('standalone', () => {
     expect(await admin.hget(`${prefix}{bl}:entries`, 'block:a.no-ip.biz')).toMatch(/^\{"t":\d+,"s":"cli"\}\n\{"t":\d+,"s":"feed","f":"njrat"\}$/);
     expect(await admin.get(`${prefix}{bl}:version`)).toBe('1');
     await admin.del(...keys);
+  });
+
+  it('reads a Redis written by a sinkd from before entries were kept per source, and writes on top of it', async () => {
+    const prefix = nextPrefix();
+    const k = redisKeys(prefix);
+    // What the old layout held: one value per name and kind, a feed of "ops" entries.
+    await admin.hset(k.entries, {
+      'block:evil.no-ip.biz': '{"t":1404086400000,"s":"feed","f":"njrat"}',
+      'allow:ok.no-ip.biz': '{"t":1404086400001,"s":"cli"}',
+      'block:x.hopto.org': '{"t":1404086400002,"s":"rpz","a":"nxdomain"}',
+    });
+    await admin.set(k.version, '3');
+    await admin.set(k.epoch, 'e1');
+    await admin.xadd(k.feed, '3-0', 'ops', JSON.stringify([['+', 'block:x.hopto.org', '{"t":1404086400002,"s":"rpz","a":"nxdomain"}']]), 'e', 'e1');
+    await admin.hset(k.sources, 'feed', JSON.stringify({ source: 'feed', fromConfig: true, importedAt: 5 }));
+    const store = openStore(redisConfig({ url: server.url, prefix }), 'serve');
+    const snap = await store.snapshot();
+    expect(snap.version).toBe(3);
+    expect(snap.entries.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'evil.no-ip.biz', kind: 'block', source: 'feed', family: 'njrat', addedAt: 1404086400000 },
+      { name: 'ok.no-ip.biz', kind: 'allow', source: 'cli', addedAt: 1404086400001 },
+      { name: 'x.hopto.org', kind: 'block', source: 'rpz', action: 'nxdomain', addedAt: 1404086400002 },
+    ]);
+    expect(await store.getSourceInfo('feed')).toEqual({ source: 'feed', fromConfig: true, importedAt: 5 });
+    // An old-format feed entry: a follower from before it reloads.
+    expect(await store.changesSince(2, 0)).toEqual([{ version: 3, changes: [], reset: true }]);
+    // New writes go beside the old values, per source.
+    await store.apply([{ op: 'put', entry: { name: 'evil.no-ip.biz', kind: 'block', source: 'cli' } }]);
+    expect((await store.replaceSource('feed', [])).removed).toBe(1);
+    expect(await store.get('evil.no-ip.biz')).toEqual([expect.objectContaining({ source: 'cli' })]);
+    expect(sets(await store.changesSince(3, 0)).map((cs) => cs.changes.map((c) => `${c.name}=${c.entries.map((e) => e.source).join(',')}`))).toEqual([
+      ['evil.no-ip.biz=feed,cli'],
+      ['evil.no-ip.biz=cli'],
+    ]);
+    await store.close();
+    await admin.del(...Object.values(k));
   });
 
   it('an import racing other writers starts over instead of overwriting them', async () => {
