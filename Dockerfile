@@ -30,9 +30,12 @@ COPY package.json ./
 COPY config ./config
 COPY blocklists ./blocklists
 COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
-# The embedded blocklist store and hit file (config store.path = ../data/...): writable by the
+# The embedded blocklist store and hit file (store.path "" = $STATE_DIRECTORY): writable by the
 # unprivileged user, and a volume so they outlive the container. With --redis they stay unused.
+# A directory sinkd cannot write (a root-owned bind mount, another --user) stops it at start,
+# naming the path, rather than serving no list.
 RUN mkdir -p /app/data && chown node:node /app/data
+ENV STATE_DIRECTORY=/app/data
 VOLUME /app/data
 # Docker lets unprivileged processes bind ports below 1024 inside the container
 # (net.ipv4.ip_unprivileged_port_start=0), so port 53 needs no root.

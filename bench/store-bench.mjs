@@ -53,7 +53,7 @@ figures.redisUsedMemoryPerName = Math.round(Number(/used_memory:(\d+)/.exec(exec
 
 const { openStore } = await import(path.join(ROOT, 'dist/store/open-store.js'));
 const { BlocklistMirror } = await import(path.join(ROOT, 'dist/blocklist/mirror.js'));
-const store = openStore({ redis: { url, mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: true, connectTimeoutMs: 2000 }, store: { path: path.join(dir, 'unused.jsonl') } }, 'serve');
+const store = openStore({ redis: { url, mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: true, connectTimeoutMs: 2000, tls: { ca: '', cert: '', key: '' } }, store: { path: path.join(dir, 'unused.jsonl') } }, 'serve');
 global.gc();
 const before = process.memoryUsage();
 const mirror = new BlocklistMirror(store, { state() {}, loaded() {}, regressed() {} });

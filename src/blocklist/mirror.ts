@@ -3,10 +3,14 @@
 // query sees it whole or not at all). When the feed cannot reach back far enough (a bulk import,
 // a long outage) the list is rebuilt aside and swapped in whole. When the store is unreachable
 // the node keeps serving the list it has, reports "degraded" once, and retries with backoff.
+//
+// The store keeps one entry per name, kind and source; the matcher holds one rule per name and
+// kind: effective-rule.ts picks it from the name's entries (a change states all of them).
 
+import { effectiveEntry, effectiveRules, ruleOf } from './effective-rule.js';
 import { DomainMatcher } from './matcher.js';
 import type { Rule } from './rule.js';
-import type { BlocklistStore, ChangeSet, StoredEntry } from '../store/blocklist-store.js';
+import type { BlocklistStore, ChangeSet } from '../store/blocklist-store.js';
 
 export type MirrorState = 'starting' | 'synced' | 'degraded' | 'stopped';
 
@@ -17,8 +21,12 @@ export interface MirrorEvents {
   loaded(version: number, rules: number, ms: number): void;
   /** The store's version went backwards (Redis restarted without its data): it lost changes. */
   regressed(from: number, to: number): void;
+  /** A rule the matcher refused (skipped; the store checks entries, so this should not happen). */
+  rejected?(name: string, reason: string): void;
 }
 
+/** Full reloads in a row when a bulk change lands while the snapshot is read; then the snapshot is taken as it is. */
+const RELOAD_ATTEMPTS = 3;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
 /** How long one feed read waits for news before asking again (also bounds stop()). */
@@ -34,6 +42,8 @@ export class BlocklistMirror {
   degradedReason: string | undefined;
   // Sources and families repeat across a million entries; one string each saves ~30 bytes a name.
   private readonly interned = new Map<string, string>();
+  /** Runs before each attempt at the first load while degraded (the server imports its config lists there). */
+  private beforeFirstLoad: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly store: BlocklistStore,
@@ -47,7 +57,7 @@ export class BlocklistMirror {
   /** Serve `rules` until the store can be read (used when the store is down at start). */
   useFallback(rules: Iterable<Rule>): void {
     const m = new DomainMatcher();
-    for (const r of rules) m.add(r);
+    for (const r of rules) this.addTo(m, r);
     this.current = m;
   }
 
@@ -58,8 +68,13 @@ export class BlocklistMirror {
     this.loop = this.follow();
   }
 
-  /** Keep retrying the first load in the background (serving whatever is loaded meanwhile). */
-  startDegraded(reason: string): void {
+  /**
+   * Keep retrying the first load in the background (serving whatever is loaded meanwhile).
+   * `beforeLoad` runs first on each attempt and must succeed before the store's list replaces the
+   * one served: a store that comes back empty must not replace the fallback list with nothing.
+   */
+  startDegraded(reason: string, beforeLoad?: () => Promise<void>): void {
+    this.beforeFirstLoad = beforeLoad;
     this.setState('degraded', reason);
     this.loop = this.follow();
   }
@@ -87,18 +102,20 @@ export class BlocklistMirror {
 
   private async reload(acceptRegression = false): Promise<void> {
     const t0 = Date.now();
-    const snap = await this.store.snapshot();
-    const next = new DomainMatcher();
-    for (const e of snap.entries) next.add(this.toRule(e));
-    let version = snap.version;
-    // Catch up with whatever changed while the snapshot was read, before anyone sees the new list.
-    for (;;) {
-      const more = await this.store.changesSince(version, 0);
-      if (more === 'reset' || more.length === 0) break;
-      for (const cs of more) {
-        if (cs.reset) break;
-        this.applyTo(next, cs);
-        version = cs.version;
+    let next: DomainMatcher;
+    let version: number;
+    for (let attempt = 1; ; attempt++) {
+      const snap = await this.store.snapshot();
+      next = new DomainMatcher();
+      for (const rule of effectiveRules(snap.entries)) this.addTo(next, this.interning(rule));
+      version = snap.version;
+      // Catch up with whatever changed while the snapshot was read, before anyone sees the new
+      // list. A bulk change (reset) meanwhile cannot be applied from the feed: read it all again.
+      const caught = await this.catchUp(next, version);
+      version = caught.version;
+      if (!caught.reset || attempt >= RELOAD_ATTEMPTS) {
+        if (caught.reset) version = caught.resetAt; // the snapshot was read after it began
+        break;
       }
     }
     const previous = this.version;
@@ -116,11 +133,27 @@ export class BlocklistMirror {
     this.events.loaded(version, next.size, Date.now() - t0);
   }
 
+  /** Applies the feed after `from` onto `m`, up to the first reset (which it reports) or the end. */
+  private async catchUp(m: DomainMatcher, from: number): Promise<{ version: number; reset: boolean; resetAt: number }> {
+    let version = from;
+    for (;;) {
+      const more = await this.store.changesSince(version, 0);
+      if (more === 'reset') return { version, reset: true, resetAt: version };
+      if (more.length === 0) return { version, reset: false, resetAt: version };
+      for (const cs of more) {
+        if (cs.reset) return { version, reset: true, resetAt: cs.version };
+        this.applyTo(m, cs);
+        version = cs.version;
+      }
+    }
+  }
+
   private async follow(): Promise<void> {
     let backoff = BACKOFF_MIN_MS;
     while (!this.stopped) {
       try {
         if (this.version < 0) {
+          await this.beforeFirstLoad?.();
           await this.reload();
         } else {
           const sets = await this.store.changesSince(this.version, FEED_WAIT_MS);
@@ -147,20 +180,25 @@ export class BlocklistMirror {
 
   private applyTo(m: DomainMatcher, cs: ChangeSet): void {
     for (const c of cs.changes) {
-      if (c.op === 'put') m.add(this.toRule(c.entry));
-      else m.delete(c.name, c.kind);
+      if (c.entries.length === 0) m.delete(c.name, c.kind);
+      else this.addTo(m, this.interning(ruleOf(effectiveEntry(c.entries))));
     }
   }
 
-  private toRule(e: StoredEntry): Rule {
-    const rule: { name: string; kind: Rule['kind']; source: string; family?: string; action?: Rule['action'] } = {
-      name: e.name,
-      kind: e.kind,
-      source: this.intern(e.source),
-    };
-    if (e.family !== undefined) rule.family = this.intern(e.family);
-    if (e.action !== undefined && e.action !== 'sinkhole') rule.action = e.action;
-    return rule;
+  /** One bad rule never costs the rest of the list. */
+  private addTo(m: DomainMatcher, rule: Rule): void {
+    try {
+      m.add(rule);
+    } catch (err) {
+      this.events.rejected?.(String(rule.name).slice(0, 100), (err as Error).message.slice(0, 200));
+    }
+  }
+
+  private interning(rule: Rule): Rule {
+    const r = rule as { -readonly [K in keyof Rule]: Rule[K] };
+    r.source = this.intern(r.source);
+    if (r.family !== undefined) r.family = this.intern(r.family);
+    return r;
   }
 
   private intern(s: string): string {

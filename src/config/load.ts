@@ -4,6 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { readResolvConf } from '../net/resolv-conf.js';
 import { deepFreeze } from './defaults.js';
+import { defaultStorePath } from './default-store-path.js';
 import { ConfigError, formatKeyPath } from './errors.js';
 import { configSchema } from './schema.js';
 import type { SinkdConfig } from './types.js';
@@ -36,6 +37,8 @@ export interface LoadOptions {
   cwd?: string;
   /** Where upstreams come from when none are configured; default /etc/resolv.conf. */
   resolvConfPath?: string;
+  /** The environment the default store location is derived from (default-store-path.ts); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Which settings each flag replaces; its problems are reported under the flag's name. */
@@ -94,7 +97,9 @@ export function loadConfig(overrides: CliOverrides, opts: LoadOptions = {}): Sin
       throw new ConfigError(`cannot read ${path} for default upstreams (${(err as Error).message}); set upstreams or pass --upstream`);
     }
   }
-  return deepFreeze({ configFile: fileLayer?.path ?? null, ...config, upstreams });
+  // store.path "" = the default location, which depends on who runs sinkd (default-store-path.ts).
+  const store = config.store.path === '' ? { ...config.store, path: defaultStorePath(opts.env) } : config.store;
+  return deepFreeze({ configFile: fileLayer?.path ?? null, ...config, upstreams, store });
 }
 
 /** --config FILE if given (it must exist), else <cwd>/config/sinkd.yaml if present, else none. */
@@ -171,6 +176,12 @@ function withAbsoluteListPaths(values: Record<string, unknown>, base: string): R
   const catcher = values.catcher;
   if (isPlainObject(catcher) && Array.isArray(catcher.signatures)) {
     out.catcher = { ...catcher, signatures: catcher.signatures.map((p: unknown) => (typeof p === 'string' && p !== '' ? resolve(base, p) : p)) };
+  }
+  const redis = values.redis;
+  if (isPlainObject(redis) && isPlainObject(redis.tls)) {
+    const tls: Record<string, unknown> = { ...redis.tls };
+    for (const key of ['ca', 'cert', 'key']) if (typeof tls[key] === 'string' && tls[key] !== '') tls[key] = resolve(base, tls[key]);
+    out.redis = { ...redis, tls };
   }
   const store = values.store;
   if (isPlainObject(store) && typeof store.path === 'string' && store.path !== '') out.store = { ...store, path: resolve(base, store.path) };

@@ -307,14 +307,28 @@ export const configSchema = strict({
     prefix: z.string({ error: 'must be a key prefix string' }).regex(/^[A-Za-z0-9:_.-]*$/, 'may hold only letters, digits and : _ . -').prefault('sinkd:'),
     required: z.boolean({ error: 'must be true or false' }).prefault(false),
     connectTimeoutMs: int(100, 60_000).prefault(2000),
+    // For rediss://: PEM files ("" = none): the CA to trust instead of the system's, a client
+    // certificate and its key. They apply to every connection, Sentinels and Cluster nodes too.
+    tls: strict({
+      ca: z.string({ error: 'must be a file path or ""' }).prefault(''),
+      cert: z.string({ error: 'must be a file path or ""' }).prefault(''),
+      key: z.string({ error: 'must be a file path or ""' }).prefault(''),
+    }).prefault({}),
   })
     .superRefine((r, ctx) => {
       if (r.mode !== 'standalone' && r.url !== '' && r.nodes.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['nodes'], message: `${r.mode} mode needs seed nodes (HOST:PORT)` });
       }
+      // TLS files with a redis:// URL would silently send everything in clear text.
+      for (const key of ['ca', 'cert', 'key'] as const) {
+        if (r.tls[key] !== '' && r.url.startsWith('redis://')) ctx.addIssue({ code: 'custom', path: ['tls', key], message: 'is set, but redis.url starts with redis:// (clear text); use rediss:// for TLS' });
+      }
+      if ((r.tls.cert === '') !== (r.tls.key === '')) ctx.addIssue({ code: 'custom', path: ['tls', r.tls.cert === '' ? 'cert' : 'key'], message: 'a client certificate needs both redis.tls.cert and redis.tls.key' });
     })
     .prefault({}),
-  store: strict({ path: text('a file path').prefault(join(PACKAGE_ROOT, 'data/blocklist-store.jsonl')) }).prefault({}),
+  // "" = the default location for the user running sinkd (config/default-store-path.ts), resolved
+  // on load: never inside the installed package.
+  store: strict({ path: z.string({ error: 'must be a file path, or "" for the default location' }).prefault('') }).prefault({}),
   infected: strict({
     enabled: z.boolean({ error: 'must be true or false' }).prefault(true),
     retentionDays: int(1, 3650).prefault(30),

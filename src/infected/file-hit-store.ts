@@ -25,31 +25,38 @@ export interface FileHitStoreOptions {
 export class FileHitStore implements HitStore {
   readonly description: string;
   private readonly store: MemoryHitStore;
+  private readonly acksPath: string;
 
-  constructor(
-    private readonly files: HitFiles,
-    opts: FileHitStoreOptions,
-  ) {
-    this.description = `files in ${files.dir}`;
+  /** `sets`: every writer's files in the directory (hitFileSets); their hits add up. */
+  constructor(sets: HitFiles | readonly HitFiles[], opts: FileHitStoreOptions) {
+    const all = Array.isArray(sets) ? (sets as readonly HitFiles[]) : [sets as HitFiles];
+    this.description = `files in ${all[0]!.dir}`;
+    this.acksPath = all[0]!.acks;
     this.store = new MemoryHitStore(opts.retentionMs, { bounds: opts.bounds, maxClients: opts.maxClients });
+    let legacyTaken = false;
+    for (const files of all) legacyTaken = this.load(files, opts, legacyTaken) || legacyTaken;
+  }
+
+  /** Reads one writer's set into the aggregate; true when it holds the legacy hits.json. */
+  private load(files: HitFiles, opts: FileHitStoreOptions, skipLegacy: boolean): boolean {
     const writer = lockHolder(files.lock);
     if (writer !== null || opts.readOnly === true) {
-      const loaded = loadHits(files, this.store, { writerMayBeActive: true });
+      const loaded = loadHits(files, this.store, { writerMayBeActive: true, skipLegacy });
       for (const d of loaded.damaged) {
         opts.warn(`hit store file ${d.file}: left out ${d.problems} unreadable part${d.problems === 1 ? '' : 's'} (first: ${d.first})`);
       }
-      return;
+      return loaded.legacyIncluded;
     }
-    // No server: this command is the only one at the files, so it may repair them. Only then does
-    // it take the lock (and write anything): a report on a clean or empty directory writes nothing.
-    const loaded = loadHits(files, this.store, { writerMayBeActive: false });
-    if (loaded.damaged.length === 0 && !loaded.legacyRead) return;
+    // No server writes this set: this command is the only one at its files, so it may repair them.
+    // Only then does it take the lock (and write anything): a report on clean files writes nothing.
+    const loaded = loadHits(files, this.store, { writerMayBeActive: false, skipLegacy });
+    if (loaded.damaged.length === 0 && !loaded.legacyRead) return loaded.legacyIncluded;
     let release: (() => void) | undefined;
     try {
       release = acquireHitDirLock(files.lock);
     } catch (err) {
       for (const d of loaded.damaged) opts.warn(`hit store file ${d.file}: left out ${d.problems} unreadable part${d.problems === 1 ? '' : 's'} (first: ${d.first}); not repaired: ${(err as Error).message}`);
-      return;
+      return loaded.legacyIncluded;
     }
     try {
       const settled = settleAfterLoad(files, this.store, loaded, this.store.droppedTotal, Number.POSITIVE_INFINITY);
@@ -62,6 +69,7 @@ export class FileHitStore implements HitStore {
     } finally {
       release();
     }
+    return loaded.legacyIncluded;
   }
 
   add(_hits: readonly Hit[]): Promise<void> {
@@ -79,9 +87,9 @@ export class FileHitStore implements HitStore {
   async ack(client: string, note: string | undefined, at: number): Promise<boolean> {
     if (!this.store.has(client)) return false;
     // Read again just before writing: a server or another ack may have written it meanwhile.
-    const acks = readAcks(this.files.acks);
+    const acks = readAcks(this.acksPath);
     acks.set(client, note === undefined ? { at } : { at, note });
-    writeAcks(this.files.acks, acks);
+    writeAcks(this.acksPath, acks);
     this.store.acks = acks;
     return true;
   }

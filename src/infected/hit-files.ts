@@ -15,7 +15,7 @@
 // kept, and a writer moves the damaged file aside (NAME.corrupt-TIME) after writing a snapshot of
 // what it kept, so the next start reads clean files.
 
-import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeDelta, encodeDelta, type ClientDelta } from './hit-delta.js';
 import type { Acks, MemoryHitStore } from './memory-hit-store.js';
@@ -30,17 +30,41 @@ export interface HitFiles {
   readonly legacy: string;
 }
 
-/** The hit files sit beside the embedded blocklist store (store.path). */
-export function hitFilesFor(storePath: string): HitFiles {
+/**
+ * The hit files of one writer, beside the embedded blocklist store (store.path). Every serving
+ * instance writes its own set (`hits.<writer>.journal`, ...; `writer` "" = the plain names), so
+ * several instances may share a data directory and their hits add up: a report reads every set
+ * (hitFileSets). The acks and the legacy hits.json are one per directory.
+ */
+export function hitFilesFor(storePath: string, writer = ''): HitFiles {
   const dir = dirname(storePath);
+  const base = writer === '' ? 'hits' : `hits.${writer}`;
   return {
     dir,
-    journal: join(dir, 'hits.journal'),
-    snapshot: join(dir, 'hits.snapshot'),
+    journal: join(dir, `${base}.journal`),
+    snapshot: join(dir, `${base}.snapshot`),
     acks: join(dir, 'hits.acks.json'),
-    lock: join(dir, 'hits.lock'),
+    lock: join(dir, `${base}.lock`),
     legacy: join(dir, 'hits.json'),
   };
+}
+
+const SET_FILE = /^hits(?:\.([0-9a-f]{1,32}))?\.(?:journal|snapshot|lock)$/;
+
+/** Every writer's set of hit files in the store's directory (the plain set always included). */
+export function hitFileSets(storePath: string): HitFiles[] {
+  const writers = new Set<string>(['']);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirname(storePath));
+  } catch {
+    // No directory yet: no hits.
+  }
+  for (const name of names) {
+    const m = SET_FILE.exec(name);
+    if (m) writers.add(m[1] ?? '');
+  }
+  return [...writers].sort().map((w) => hitFilesFor(storePath, w));
 }
 
 /** A file that could not be read whole. */
@@ -69,6 +93,8 @@ export interface LoadOptions {
    * its line feed is a write in progress, not damage.
    */
   readonly writerMayBeActive: boolean;
+  /** Leave hits.json alone (another writer's set already took it in). */
+  readonly skipLegacy?: boolean;
 }
 
 /** Problems of one file, counted, with the first one's words kept for the warning. */
@@ -137,7 +163,7 @@ export function loadHits(files: HitFiles, store: MemoryHitStore, opts: LoadOptio
   st.into(damaged);
 
   let legacyRead = false;
-  if (!legacyIncluded && existsSync(files.legacy)) {
+  if (!legacyIncluded && opts.skipLegacy !== true && existsSync(files.legacy)) {
     const lt = new Tally(files.legacy);
     const legacy = readOrNull(files.legacy, lt);
     if (legacy !== null) {

@@ -15,15 +15,35 @@ const MAX_BATCH = 10_000;
 
 export class HitTracking implements Component {
   readonly name = 'hits';
-  readonly recorder: HitRecorder;
+  private opened: HitStore | null = null;
+  private rec: HitRecorder | null = null;
   private failing: string | null = null;
 
+  /**
+   * `open`: the store is opened when the component starts, after the blocklist's store: a data
+   * directory this process cannot write is reported once, by the blocklist store, naming it.
+   */
   constructor(
-    readonly store: HitStore,
-    settings: SinkdConfig['infected'],
-    log: Logger,
-  ) {
-    this.recorder = new HitRecorder(
+    private readonly open: () => HitStore,
+    private readonly settings: SinkdConfig['infected'],
+    private readonly log: Logger,
+  ) {}
+
+  /** Null until started. */
+  get store(): HitStore | null {
+    return this.opened;
+  }
+
+  /** Null until started. */
+  get recorder(): HitRecorder | null {
+    return this.rec;
+  }
+
+  async start(): Promise<void> {
+    const { settings, log } = this;
+    const store = this.open();
+    this.opened = store;
+    this.rec = new HitRecorder(
       store,
       { maxBuffered: settings.bufferHits, flushIntervalMs: settings.flushIntervalMs, maxBatch: MAX_BATCH },
       {
@@ -39,31 +59,28 @@ export class HitTracking implements Component {
         },
       },
     );
-  }
-
-  async start(): Promise<void> {
-    this.recorder.start();
+    this.rec.start();
   }
 
   async stop(): Promise<void> {
-    await this.recorder.stop();
-    await this.store.close().catch(() => {});
+    await this.rec?.stop();
+    await this.opened?.close().catch(() => {});
   }
 
   health(): Health {
-    return this.failing === null ? { state: 'ok' } : { state: 'degraded', reason: `hit store ${this.store.description}: ${this.failing}` };
+    return this.failing === null ? { state: 'ok' } : { state: 'degraded', reason: `hit store ${this.opened?.description}: ${this.failing}` };
   }
 
   record(hit: Hit): void {
-    this.recorder.record(hit);
+    this.rec?.record(hit);
   }
 
   metrics(): MetricFamily[] {
-    const r = this.recorder;
+    const r = this.rec;
     return [
-      counter('sinkd_hits_recorded_total', 'Sinkhole hits handed to the infected-host recorder.', [{ value: r.stats.recorded }]),
-      counter('sinkd_hits_dropped_total', 'Sinkhole hits dropped because the buffer was full while the hit store was down.', [{ value: r.stats.dropped }]),
-      gauge('sinkd_hits_buffered', 'Sinkhole hits waiting to be written to the hit store.', [{ value: r.buffered }]),
+      counter('sinkd_hits_recorded_total', 'Sinkhole hits handed to the infected-host recorder.', [{ value: r?.stats.recorded ?? 0 }]),
+      counter('sinkd_hits_dropped_total', 'Sinkhole hits dropped because the buffer was full while the hit store was down.', [{ value: r?.stats.dropped ?? 0 }]),
+      gauge('sinkd_hits_buffered', 'Sinkhole hits waiting to be written to the hit store.', [{ value: r?.buffered ?? 0 }]),
     ];
   }
 }

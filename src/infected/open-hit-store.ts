@@ -3,10 +3,13 @@
 // server through its journal thread, read by `sinkd report` and the admin listener's report thread.
 
 import type { SinkdConfig } from '../config/types.js';
-import { openRedisConnection, type StoreMode } from '../store/open-store.js';
+import { RedisConnection } from '../redis/connection.js';
+import type { StoreMode } from '../store/open-store.js';
 import type { HitStore } from './hit-store.js';
 import { DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './client-bounds.js';
-import { hitFilesFor } from './hit-files.js';
+import { createHash } from 'node:crypto';
+import { hitFileSets, hitFilesFor } from './hit-files.js';
+import { listOwner } from '../blocklist/list-owner.js';
 import { JournalHitStore, type HitStoreLog } from './journal-hit-store.js';
 import { FileHitStore } from './file-hit-store.js';
 import { DEFAULT_MAX_CLIENTS } from './memory-hit-store.js';
@@ -21,6 +24,17 @@ export interface OpenHitStoreOptions {
   readonly warn?: (message: string) => void;
   /** cli: only read the embedded files, never repair them (a thread inside a running server). */
   readonly readOnly?: boolean;
+  /** serve: this instance's name for its own set of hit files (hitWriter). */
+  readonly writer?: string;
+}
+
+/**
+ * A serving instance's own set of hit files in a shared data directory: stable across restarts
+ * (its config file and listen addresses, as for the lists it owns), different for two instances
+ * running at once (they cannot listen on the same addresses).
+ */
+export function hitWriter(config: Pick<SinkdConfig, 'configFile' | 'listen' | 'redis'>): string {
+  return createHash('sha1').update(listOwner(config)).digest('hex').slice(0, 12);
 }
 
 const DEFAULT_JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -36,15 +50,14 @@ export function openHitStore(config: HitStoreConfig, mode: StoreMode, opts: Open
   const retentionMs = config.infected.retentionDays * 86_400_000;
   const bounds = clientBounds(config.infected);
   if (config.redis.url === '') {
-    const files = hitFilesFor(config.store.path);
     const maxClients = config.infected.maxClients ?? DEFAULT_MAX_CLIENTS;
     if (mode === 'serve') {
       const log = opts.log ?? { info: () => {}, warn: () => {} };
+      const files = hitFilesFor(config.store.path, opts.writer ?? '');
       return new JournalHitStore({ files, retentionMs, bounds, maxClients, journalMaxBytes: config.infected.journalMaxBytes ?? DEFAULT_JOURNAL_MAX_BYTES }, log);
     }
-    return new FileHitStore(files, { retentionMs, bounds, maxClients, readOnly: opts.readOnly === true, warn: opts.warn ?? (() => {}) });
+    // A report reads every instance's hits in the directory: they add up.
+    return new FileHitStore(hitFileSets(config.store.path), { retentionMs, bounds, maxClients, readOnly: opts.readOnly === true, warn: opts.warn ?? (() => {}) });
   }
-  const c = openRedisConnection(config.redis, mode);
-  c.client.on('error', () => {}); // state is read from calls; ioredis would otherwise print every retry
-  return new RedisHitStore(c.client, config.redis.prefix, retentionMs, c.target, config.redis.connectTimeoutMs, bounds);
+  return new RedisHitStore(RedisConnection.open(config.redis, mode), config.redis.prefix, retentionMs, bounds);
 }

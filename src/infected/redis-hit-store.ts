@@ -22,8 +22,9 @@
 // in flight on a Cluster; a client too big for one call (written before the bounds, or by hand)
 // is read page by page with HSCAN, so one flooded client cannot block Redis.
 
-import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
+import { isCluster, type RedisClient } from '../redis/health.js';
+import { isNoScript, RedisScript } from '../redis/script.js';
 import type { ClientRecord, Hit } from './model.js';
 import { foldBatch, MINUTE_MS, type HitQuery, type HitStore } from './hit-store.js';
 import { DEFAULT_CLIENT_BOUNDS, MAX_NOTE_CHARS, MAX_SOURCES_PER_NAME, MAX_SUBNETS_PER_CLIENT, type ClientBounds } from './client-bounds.js';
@@ -225,7 +226,8 @@ local function window(key)
 end
 return cjson.encode(agg) .. '\\n' .. window(KEYS[2]) .. '\\n' .. window(KEYS[3])
 `;
-const READ_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex');
+const ADD = new RedisScript(ADD_SCRIPT);
+const READ = new RedisScript(READ_SCRIPT);
 
 /** Index members read per call. */
 const INDEX_PAGE = 10_000;
@@ -233,22 +235,19 @@ const INDEX_PAGE = 10_000;
 /** HSCAN page size for a client read page by page: a few milliseconds of Redis time each. */
 const SCAN_COUNT = 4000;
 
-type Conn = Redis | Cluster;
-
 export class RedisHitStore implements HitStore {
   readonly description: string;
-  private sha: string | undefined;
+  private readonly client: RedisClient;
   private readLoaded = false;
 
   constructor(
-    private readonly client: Conn,
+    private readonly conn: RedisConnection,
     private readonly prefix: string,
     private readonly retentionMs: number,
-    private readonly target: string,
-    private readonly connectTimeoutMs = 2000,
     private readonly bounds: ClientBounds = DEFAULT_CLIENT_BOUNDS,
   ) {
-    this.description = `redis ${target}`;
+    this.client = conn.client;
+    this.description = `redis ${conn.target}`;
   }
 
   private clientKeys(ip: string): { agg: string; min: string; omin: string } {
@@ -350,7 +349,7 @@ export class RedisHitStore implements HitStore {
       const to = Math.min(ips.length, from + BATCH);
       for (let i = from; i < to; i++) {
         const k = this.clientKeys(ips[i]!);
-        p.evalsha(READ_SHA, 3, k.agg, k.min, k.omin, since, this.pageAt);
+        READ.queue(p, [k.agg, k.min, k.omin], [since, this.pageAt]);
       }
       const done = p.exec();
       done.catch(() => {}); // awaited below; a failure while another batch is awaited is not unhandled
@@ -366,13 +365,13 @@ export class RedisHitStore implements HitStore {
       for (let k = 0; k < results.length; k++) {
         const [err, packed] = results[k]!;
         if (!err) replies[k] = packed;
-        else if (String(err.message).startsWith('NOSCRIPT')) (lost ??= []).push(k);
+        else if (isNoScript(err)) (lost ??= []).push(k);
         else replies[k] = unreadable(ips[from + k]!, err);
       }
       if (lost !== undefined) {
         // The server lost its script cache (SCRIPT FLUSH, a failover) meanwhile: load it again
         // and read those clients once more (evalRead sends the whole script if it is gone again).
-        await this.client.script('LOAD', READ_SCRIPT).catch(() => undefined);
+        await READ.load(this.client);
         const again = await Promise.all(lost.map((k) => this.evalRead(ips[from + k]!, since).catch((err: Error) => unreadable(ips[from + k]!, err))));
         for (let j = 0; j < lost.length; j++) replies[lost[j]!] = again[j];
       }
@@ -435,21 +434,14 @@ export class RedisHitStore implements HitStore {
   /** Puts the read script into the script cache of every server that holds clients, once. */
   private async loadReadScript(): Promise<void> {
     if (this.readLoaded) return;
-    const c = this.client;
-    const servers = isCluster(c) ? c.nodes('master') : [c];
     // Best effort: a server that missed it gets the script with the first call (evalRead).
-    await Promise.all(servers.map((s) => s.script('LOAD', READ_SCRIPT).catch(() => undefined)));
+    await READ.load(this.client);
     this.readLoaded = true;
   }
 
   private async evalRead(ip: string, since: string): Promise<unknown> {
     const k = this.clientKeys(ip);
-    try {
-      return await this.client.evalsha(READ_SHA, 3, k.agg, k.min, k.omin, since, this.pageAt);
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-    }
-    return this.client.eval(READ_SCRIPT, 3, k.agg, k.min, k.omin, since, this.pageAt);
+    return READ.run(this.client, [k.agg, k.min, k.omin], [since, this.pageAt]);
   }
 
   async ack(client: string, note: string | undefined, at: number): Promise<boolean> {
@@ -471,46 +463,17 @@ export class RedisHitStore implements HitStore {
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'ready') await Promise.race([this.client.quit().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
-    this.client.disconnect();
+    await this.conn.close();
   }
 
   private async evalAdd(keys: string[], args: (string | number)[]): Promise<unknown> {
-    if (this.sha !== undefined) {
-      try {
-        return await this.client.evalsha(this.sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      }
-    }
-    const result = await this.client.eval(ADD_SCRIPT, keys.length, ...keys, ...args);
-    this.sha ??= await hashScript(ADD_SCRIPT);
-    return result;
+    return ADD.run(this.client, keys, args);
   }
 
   /** A lazy connection is opened on first use; while it is down calls fail at once (the recorder keeps its buffer). */
   private async ready(): Promise<void> {
-    const c = this.client;
-    if (c.status === 'ready') return;
-    if (c.status === 'wait') {
-      await Promise.race([
-        c.connect(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no connection within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs).unref()),
-      ]).catch((err: Error) => {
-        throw new Error(`cannot reach Redis at ${this.target}: ${err.message}`);
-      });
-      return;
-    }
-    throw new Error(`cannot reach Redis at ${this.target} (${c.status})`);
+    await this.conn.health.ready();
   }
-}
-
-async function hashScript(script: string): Promise<string> {
-  return createHash('sha1').update(script).digest('hex');
-}
-
-function isCluster(c: Conn): c is Cluster {
-  return (c as { isCluster?: boolean }).isCluster === true;
 }
 
 export { parseMinutes, unpackRecord } from './redis-hit-record.js';

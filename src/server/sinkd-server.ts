@@ -15,7 +15,8 @@ import { openStore } from '../store/open-store.js';
 import { SharedBlocklist } from '../store/shared-blocklist.js';
 import { urlListComponent } from '../blocklist/url-refresh.js';
 import type { HitStore } from '../infected/hit-store.js';
-import { openHitStore } from '../infected/open-hit-store.js';
+import type { HitRecorder } from '../infected/hit-recorder.js';
+import { hitWriter, openHitStore } from '../infected/open-hit-store.js';
 import { HitTracking } from '../infected/hit-tracking.js';
 import { sinkholeHit } from '../infected/sinkhole-hit.js';
 import { AdminServer, type NodeStatus } from '../admin/admin-server.js';
@@ -75,15 +76,14 @@ export class SinkdServer {
     const config = currentConfig;
     this.lifecycle = new Lifecycle(log);
     this.sinkholeLog = new SinkholeLog(log);
-    // Opened before the blocklist store: another sinkd holding the embedded hit store's lock
-    // stops this one before anything else is open.
-    const hitStore = !config.infected.enabled ? null : opts.hitStore !== undefined ? opts.hitStore : openHitStore(config, 'serve', { log });
     // 1. the blocklist: its files are read first (an unreadable list stops sinkd before anything
     //    listens), and the list is loaded before the first query is answered.
     this.blocklist = new SharedBlocklist(config, log, openStore(config, 'serve'), { imports: role !== 'worker' });
     components.push(this.blocklist);
     // 2. hit tracking: before the listeners, so the first sinkholed query is recorded.
-    this.hits = hitStore ? new HitTracking(hitStore, config.infected, log) : null;
+    const given = opts.hitStore;
+    this.hits =
+      !config.infected.enabled || given === null ? null : new HitTracking(() => given ?? openHitStore(config, 'serve', { log, writer: hitWriter(config) }), config.infected, log);
     if (this.hits) components.push(this.hits);
     // 3. the DNS listeners and what answers behind them (a primary's workers answer for it).
     if (role !== 'primary') {
@@ -117,7 +117,7 @@ export class SinkdServer {
     // 4. admin: once there is something to report on; a worker leaves it to its primary.
     if (config.admin.listen && role !== 'worker') {
       const status = opts.status ? this.primaryStatus(opts.status) : this.status();
-      this.admin = new AdminServer(config, config.admin.listen, { store: hitStore, recorder: this.hits?.recorder ?? null }, status);
+      this.admin = new AdminServer(config, config.admin.listen, hitsFor(this.hits), status);
       components.push(this.admin);
     }
     // 5. url lists: in the background, after everything serves (a slow feed must not delay answers).
@@ -138,8 +138,7 @@ export class SinkdServer {
     try {
       await server.lifecycle.start(server.components);
     } catch (err) {
-      // The stores are opened when the server is built: close the ones whose component never started.
-      await server.hits?.store.close().catch(() => {});
+      // The blocklist store is opened when the server is built: close it if its component never started.
       await server.blocklist.store.close().catch(() => {});
       throw err;
     }
@@ -162,6 +161,13 @@ export class SinkdServer {
   }
   get adminBound(): Endpoint | null {
     return this.admin?.bound ?? null;
+  }
+  get store() {
+    return this.blocklist.store;
+  }
+  /** Re-reads the config's list files into the store now (SIGHUP does this too). */
+  reloadLists(): Promise<boolean> {
+    return this.blocklist.reloadLists();
   }
   get mirror() {
     return this.blocklist.mirror;
@@ -277,7 +283,7 @@ export class SinkdServer {
         upstreams,
         store: this.blocklist.store.description,
         storeState: this.blocklist.mirror.state,
-        hits: this.hits?.store.description ?? 'off',
+        hits: this.hits?.store?.description ?? 'off',
         admin: this.adminBound ? `http://${formatEndpoint(this.adminBound)}/report` : 'off',
         catcher: this.catcher?.describe() ?? 'off',
         lists: this.blocklist.lists.map((l) => ({ source: l.spec.source, kind: l.kind, format: l.format, entries: l.rules.length, skipped: l.skipped.length })),
@@ -288,4 +294,16 @@ export class SinkdServer {
         (config.zones.length ? `; authoritative for ${config.zones.map((z) => z.name).join(', ')}` : ''),
     );
   }
+}
+
+/** What the admin listener reads of hit tracking, as it is when a request comes (null until started). */
+function hitsFor(hits: HitTracking | null): { readonly store: HitStore | null; readonly recorder: HitRecorder | null } {
+  return {
+    get store() {
+      return hits?.store ?? null;
+    },
+    get recorder() {
+      return hits?.recorder ?? null;
+    },
+  };
 }

@@ -1,77 +1,108 @@
 // Entry helpers shared by the stores: identity keys, content comparison, and the two diffs every
-// store computes the same way (a change set against the current entries, a source re-import).
+// store computes the same way (a change set against the current entries, a source re-import),
+// both as per-source operations (what a store writes) on entries keyed by name and kind.
 
 import type { RuleKind } from '../blocklist/rule.js';
-import type { Change, NewEntry, StoredEntry } from './blocklist-store.js';
+import type { ApplyOp, Change, NewEntry, StoredEntry } from './blocklist-store.js';
+import { checkEntry } from './entry-check.js';
 
-/** The operations `apply()` accepts. */
-export type ApplyOp = { readonly op: 'put'; readonly entry: NewEntry } | { readonly op: 'del'; readonly name: string; readonly kind: RuleKind };
+export type { ApplyOp } from './blocklist-store.js';
 
-/** One entry per name and kind: `block:evil.example`, `allow:good.example`. */
+/**
+ * One write at the level stores keep: an entry of one source put (with its addedAt), or deleted.
+ * Per source, so two writers of different sources never undo each other.
+ */
+export type EntryOp = { readonly op: 'put'; readonly entry: StoredEntry } | { readonly op: 'del'; readonly name: string; readonly kind: RuleKind; readonly source: string };
+
+/** One key per name and kind: `block:evil.example`, `allow:good.example`; it holds one entry per source. */
 export function entryKey(kind: RuleKind, name: string): string {
   return `${kind}:${name}`;
 }
 
-/** Splits an entryKey back into kind and name. */
-export function splitKey(key: string): { kind: RuleKind; name: string } {
+/** Splits an entryKey back into kind and name; undefined when it is not one. */
+export function splitKey(key: string): { kind: RuleKind; name: string } | undefined {
   const colon = key.indexOf(':');
   const kind = key.slice(0, colon);
-  if (kind !== 'block' && kind !== 'allow') throw new Error(`not an entry key: ${key}`);
+  if (kind !== 'block' && kind !== 'allow') return undefined;
   return { kind, name: key.slice(colon + 1) };
 }
 
-export function opKey(op: ApplyOp): string {
-  return op.op === 'put' ? entryKey(op.entry.kind, op.entry.name) : entryKey(op.kind, op.name);
-}
-
-/** Same source, family and action (addedAt aside): re-putting it changes nothing. */
+/** Every field but addedAt equal (whatever fields an entry has): re-putting it changes nothing. */
 export function sameContent(a: NewEntry, b: NewEntry): boolean {
-  return a.source === b.source && a.family === b.family && a.action === b.action;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const k in x) if (k !== 'addedAt' && x[k] !== y[k]) return false;
+  for (const k in y) if (k !== 'addedAt' && x[k] !== y[k]) return false;
+  return true;
 }
 
-/** A StoredEntry with only the fields that are set, in one key order. */
+/** A StoredEntry with only the fields that are set, in one key order (name, kind, source, the rest, addedAt). */
 export function storedEntry(e: NewEntry, addedAt: number): StoredEntry {
-  const out: { name: string; kind: RuleKind; source: string; family?: string; action?: StoredEntry['action']; addedAt: number } = {
-    name: e.name,
-    kind: e.kind,
-    source: e.source,
-    addedAt,
-  };
-  if (e.family !== undefined) out.family = e.family;
-  if (e.action !== undefined) out.action = e.action;
-  return out;
+  const out: Record<string, unknown> = { name: e.name, kind: e.kind, source: e.source };
+  for (const [k, v] of Object.entries(e)) if (v !== undefined && !(k in out) && k !== 'addedAt') out[k] = v;
+  out.addedAt = addedAt;
+  return out as unknown as StoredEntry;
+}
+
+/** The entries of one key as a state change for followers. */
+export function change(key: string, entries: readonly StoredEntry[]): Change {
+  const { kind, name } = splitKey(key)!;
+  return { name, kind, entries };
+}
+
+/** Throws (one line) when an entry given to apply() breaks entry-check.ts's rules. */
+export function checkedNew(e: NewEntry): NewEntry {
+  const checked = checkEntry(e as unknown as Record<string, unknown>, false);
+  if (typeof checked === 'string') throw new Error(`cannot store ${JSON.stringify(String(e.name).slice(0, 100))}: ${checked}`);
+  return checked;
 }
 
 /**
- * The net effect of a change set on `current`: ops are applied in order (a put of an existing
- * entry keeps its addedAt), and only keys whose final content differs from before are emitted.
+ * The net effect of a change set on `current` (the entries of a key, by entryKey), as
+ * per-source operations: ops apply in order (a put of an existing entry keeps its addedAt),
+ * and only entries whose final content differs from before are written.
  */
-export function diffApply(ops: readonly ApplyOp[], current: (key: string) => StoredEntry | undefined, now: number): Change[] {
-  const overlay = new Map<string, StoredEntry | null>();
+export function diffApply(ops: readonly ApplyOp[], current: (key: string) => readonly StoredEntry[] | undefined, now: number): EntryOp[] {
+  // key -> source -> final entry (null = deleted), for the keys the ops touch.
+  const overlay = new Map<string, Map<string, StoredEntry | null>>();
+  const touched = (key: string) => {
+    let m = overlay.get(key);
+    if (m === undefined) {
+      m = new Map();
+      for (const e of current(key) ?? []) m.set(e.source, e);
+      overlay.set(key, m);
+    }
+    return m;
+  };
   for (const op of ops) {
-    const key = opKey(op);
-    const cur = overlay.has(key) ? overlay.get(key)! : (current(key) ?? null);
     if (op.op === 'put') {
-      if (cur !== null && sameContent(cur, op.entry)) overlay.set(key, cur);
-      else overlay.set(key, storedEntry(op.entry, cur?.addedAt ?? now));
+      const e = checkedNew(op.entry);
+      const m = touched(entryKey(e.kind, e.name));
+      const cur = m.get(e.source) ?? null;
+      m.set(e.source, cur !== null && sameContent(cur, e) ? cur : storedEntry(e, cur?.addedAt ?? now));
     } else {
-      overlay.set(key, null);
+      const m = touched(entryKey(op.kind, op.name));
+      if (op.source !== undefined) m.set(op.source, null);
+      else for (const s of m.keys()) m.set(s, null);
     }
   }
-  const changes: Change[] = [];
-  for (const [key, final] of overlay) {
-    const before = current(key);
-    if (final === null) {
-      if (before !== undefined) changes.push({ op: 'del', name: before.name, kind: before.kind });
-    } else if (before === undefined || !sameContent(before, final)) {
-      changes.push({ op: 'put', entry: before === undefined ? final : storedEntry(final, before.addedAt) });
+  const out: EntryOp[] = [];
+  for (const [key, finals] of overlay) {
+    const before = new Map((current(key) ?? []).map((e) => [e.source, e]));
+    for (const [source, final] of finals) {
+      const was = before.get(source);
+      if (final === null) {
+        if (was !== undefined) out.push({ op: 'del', name: was.name, kind: was.kind, source });
+      } else if (was === undefined || !sameContent(was, final)) {
+        out.push({ op: 'put', entry: was === undefined ? final : storedEntry(final, was.addedAt) });
+      }
     }
   }
-  return changes;
+  return out;
 }
 
 export interface ReplaceDiff {
-  readonly changes: Change[];
+  readonly ops: EntryOp[];
   readonly added: number;
   readonly unchanged: number;
   readonly updated: number;
@@ -79,18 +110,18 @@ export interface ReplaceDiff {
 }
 
 /**
- * What makes `source` hold exactly `wanted` (keyed by entryKey, already carrying `source`).
- * A name that another source already holds (same name and kind) is left to that source and
- * counted as unchanged: "all entries of other sources are untouched".
+ * What makes `source` hold exactly `wanted` (keyed by entryKey, already carrying `source`):
+ * other sources' entries, of the same names too, are left as they are.
  */
 export function diffReplace(
   source: string,
   wanted: ReadonlyMap<string, NewEntry>,
+  /** The source's entry of a key, if it has one. */
   current: (key: string) => StoredEntry | undefined,
   currentOfSource: Iterable<StoredEntry>,
   now: number,
 ): ReplaceDiff {
-  const changes: Change[] = [];
+  const ops: EntryOp[] = [];
   let added = 0;
   let unchanged = 0;
   let updated = 0;
@@ -98,36 +129,42 @@ export function diffReplace(
   for (const [key, e] of wanted) {
     const cur = current(key);
     if (cur === undefined) {
-      changes.push({ op: 'put', entry: storedEntry(e, now) });
+      ops.push({ op: 'put', entry: storedEntry(e, now) });
       added++;
-    } else if (cur.source !== source || sameContent(cur, e)) {
+    } else if (sameContent(cur, e)) {
       unchanged++;
     } else {
-      changes.push({ op: 'put', entry: storedEntry(e, cur.addedAt) });
+      ops.push({ op: 'put', entry: storedEntry(e, cur.addedAt) });
       updated++;
     }
   }
   for (const cur of currentOfSource) {
     if (cur.source === source && !wanted.has(entryKey(cur.kind, cur.name))) {
-      changes.push({ op: 'del', name: cur.name, kind: cur.kind });
+      ops.push({ op: 'del', name: cur.name, kind: cur.kind, source });
       removed++;
     }
   }
-  return { changes, added, unchanged, updated, removed };
+  return { ops, added, unchanged, updated, removed };
 }
 
-/** Reads a sync or async iterable of entries into a map keyed by entryKey (the last one wins), forcing `source`. */
-export async function collectEntries(source: string, entries: Iterable<NewEntry> | AsyncIterable<NewEntry>): Promise<Map<string, NewEntry>> {
+/**
+ * Reads a sync or async iterable of entries into a map keyed by entryKey (the last one wins),
+ * forcing `source`; entries entry-check.ts rejects are counted, not kept.
+ */
+export async function collectEntries(source: string, entries: Iterable<NewEntry> | AsyncIterable<NewEntry>): Promise<{ wanted: Map<string, NewEntry>; invalid: number }> {
   const wanted = new Map<string, NewEntry>();
+  let invalid = 0;
   const add = (e: NewEntry) => {
-    wanted.set(entryKey(e.kind, e.name), e.source === source ? e : { ...e, source });
+    const checked = checkEntry((e.source === source ? e : { ...e, source }) as unknown as Record<string, unknown>, false);
+    if (typeof checked === 'string') invalid++;
+    else wanted.set(entryKey(checked.kind, checked.name), checked);
   };
   if (Symbol.asyncIterator in entries) {
     for await (const e of entries as AsyncIterable<NewEntry>) add(e);
   } else {
     for (const e of entries as Iterable<NewEntry>) add(e);
   }
-  return wanted;
+  return { wanted, invalid };
 }
 
 export function emptyStats(version: number): { version: number; total: number; byKind: Record<RuleKind, number>; bySource: Record<string, number>; byFamily: Record<string, number> } {

@@ -10,9 +10,12 @@
 import type { SinkdConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Component, Health } from '../lifecycle/component.js';
-import { gauge, type MetricFamily } from '../metrics/family.js';
+import { counter, gauge, type MetricFamily } from '../metrics/family.js';
 import { BlocklistMirror, type MirrorState } from '../blocklist/mirror.js';
-import { importConfigLists, loadConfigLists, type LoadedConfigList } from '../blocklist/config-lists.js';
+import { heldByStore, loadConfigLists, syncConfigLists, type LoadedConfigList, type UnreadableList } from '../blocklist/config-lists.js';
+import { listOwner } from '../blocklist/list-owner.js';
+import { LEGACY_STORE_PATH, legacyStoreNote } from '../config/default-store-path.js';
+import { InvalidRecordLog } from './invalid-records.js';
 import type { BlocklistStore } from './blocklist-store.js';
 
 /** Skipped list lines logged one by one per file; the rest are counted. */
@@ -30,6 +33,10 @@ export class SharedBlocklist implements Component {
   private pendingImport: LoadedConfigList[] | null = null;
   /** What the last start or reload read from the config's files (for the start log line). */
   lists: LoadedConfigList[] = [];
+  /** Records the store skipped as invalid: logged (rate-limited) and counted for /metrics. */
+  private readonly invalidRecords: InvalidRecordLog;
+  /** Who this instance claims its config lists as (list-owner.ts), fixed at start. */
+  private readonly owner: string;
 
   constructor(
     private config: SinkdConfig,
@@ -47,14 +54,26 @@ export class SharedBlocklist implements Component {
         // Meanwhile the mirror keeps serving the list it had; once the lists are back, load afresh.
         void this.reloadLists().then(() => this.mirror.resync().catch(() => {}));
       },
+      rejected: (name, reason) => this.invalidRecords.note({ where: 'matcher', reason, key: name }),
     });
+    this.invalidRecords = new InvalidRecordLog(log, store.description);
+    this.owner = listOwner(config);
+    store.onInvalidRecord = (r) => this.invalidRecords.note(r);
   }
 
   async start(): Promise<void> {
-    // Files first: an unreadable list stops sinkd before anything listens.
-    const lists = await loadConfigLists(this.config.blocklists, this.config.allowlists);
+    // Files first: an unreadable list stops sinkd before anything listens, unless the store
+    // still holds that list, which then goes on being served as stored.
+    const { lists, unreadable } = await loadConfigLists(this.config.blocklists, this.config.allowlists);
     this.lists = lists;
-    if (this.options.imports) this.logListReports(lists);
+    if (this.options.imports) {
+      // A store this process cannot write would serve nothing it is told: refuse to start.
+      await this.store.checkWritable?.();
+      await this.checkUnreadable(unreadable);
+      this.logListReports(lists);
+      const moved = this.config.redis.url === '' ? legacyStoreNote(this.config.store.path) : undefined;
+      if (moved !== undefined) this.log.warn({ event: 'store-moved', store: this.config.store.path, old: LEGACY_STORE_PATH }, moved);
+    }
     try {
       if (this.options.imports) await this.importLists(lists);
       await this.mirror.start();
@@ -64,10 +83,11 @@ export class SharedBlocklist implements Component {
         await this.store.close().catch(() => {});
         throw new Error(`${reason} (redis.required is true, so sinkd does not start without it)`);
       }
-      // Serve the config's own lists meanwhile; import them once the store is back.
+      // Serve the config's own lists meanwhile; import them once the store is back, before its
+      // list replaces these (a store that comes back empty must not mean an empty list).
       if (this.options.imports) this.pendingImport = lists;
       this.mirror.useFallback(lists.flatMap((l) => l.rules));
-      this.mirror.startDegraded(reason);
+      this.mirror.startDegraded(reason, () => this.importPending());
     }
   }
 
@@ -95,7 +115,8 @@ export class SharedBlocklist implements Component {
   async reloadLists(): Promise<boolean> {
     if (!this.options.imports) return true; // the primary imports; this worker's mirror follows the store
     try {
-      const lists = await loadConfigLists(this.config.blocklists, this.config.allowlists);
+      const { lists, unreadable } = await loadConfigLists(this.config.blocklists, this.config.allowlists);
+      await this.checkUnreadable(unreadable);
       this.lists = lists;
       this.logListReports(lists);
       await this.importLists(lists);
@@ -120,6 +141,7 @@ export class SharedBlocklist implements Component {
         (['synced', 'starting', 'degraded', 'stopped'] as const).map((s) => ({ labels: { state: s }, value: state === s ? 1 : 0 })),
         'max',
       ),
+      counter('sinkd_store_invalid_records_total', 'Records read from the blocklist store that are not valid entries (skipped).', [{ value: this.invalidRecords.total }]),
     ];
   }
 
@@ -133,26 +155,57 @@ export class SharedBlocklist implements Component {
   }
 
   /**
-   * Each config file replaces its own source. With the embedded store (one node's own file),
-   * sources imported from an earlier config but gone from this one are emptied, so the list
-   * served is the list configured; on a shared Redis other nodes may still name them, so they stay.
+   * A list file that cannot be read is a warning when the store still holds its source (that
+   * copy keeps being served, and the source stays this config's); otherwise it is an error.
+   */
+  private async checkUnreadable(unreadable: readonly UnreadableList[]): Promise<void> {
+    if (unreadable.length === 0) return;
+    let held: UnreadableList[];
+    let lost: UnreadableList[];
+    try {
+      ({ held, lost } = await heldByStore(this.store, unreadable));
+    } catch {
+      ({ held, lost } = { held: [], lost: [...unreadable] }); // the store cannot say: as before, an error
+    }
+    if (lost.length > 0) throw new Error(lost.map((u) => u.error).join('; '));
+    for (const u of held) {
+      this.log.warn({ event: 'list-missing', source: u.spec.source, path: u.spec.path, error: u.error }, `${u.error}; serving the ${u.spec.source} list the store still holds`);
+    }
+  }
+
+  /**
+   * Each config file replaces its own source, claimed for this instance (list-owner.ts); a
+   * source this instance declared before and no longer does is emptied once no other instance
+   * declares it. Lists other instances declared are never touched.
    */
   private async importLists(lists: readonly LoadedConfigList[]): Promise<void> {
-    const summaries = await importConfigLists(this.store, lists);
-    for (const [source, sum] of summaries) {
-      await this.store.setSourceInfo({ ...(await this.store.getSourceInfo(source)), source, fromConfig: true, importedAt: Date.now() });
+    const declared = [...this.config.blocklists, ...this.config.allowlists].map((s) => s.source);
+    const sync = await syncConfigLists(this.store, this.owner, lists, declared);
+    for (const { source, summary: sum, sharedWith } of sync.imported) {
       if (sum.added + sum.removed + sum.updated > 0) {
         this.log.info({ event: 'list-imported', source, ...sum }, `${source}: added ${sum.added}, removed ${sum.removed}, updated ${sum.updated}, unchanged ${sum.unchanged}`);
       }
+      if (sharedWith.length > 0 && sum.added + sum.removed + sum.updated > 0) {
+        this.log.warn(
+          { event: 'list-shared', source, owners: sharedWith },
+          `${source} is also a config list of ${sharedWith.join('; ')}, with other entries: each import replaces the other's; give the lists their own source names`,
+        );
+      }
     }
-    if (this.config.redis.url !== '') return;
-    const current = new Set([...lists.map((l) => l.spec.source), ...[...this.config.blocklists, ...this.config.allowlists].map((s) => s.source)]);
-    for (const source of Object.keys((await this.store.stats()).bySource)) {
-      if (current.has(source) || !(await this.store.getSourceInfo(source))?.fromConfig) continue;
-      const sum = await this.store.replaceSource(source, []);
-      await this.store.setSourceInfo({ source, fromConfig: false });
-      this.log.info({ event: 'list-dropped', source, removed: sum.removed }, `${source} is no longer in the config: removed its ${sum.removed} entries`);
+    for (const { source, owners } of sync.released) {
+      this.log.info({ event: 'list-released', source, owners }, `${source} is no longer in this config; kept for ${owners.length} other instance(s) that still list it`);
     }
+    for (const { source, removed } of sync.dropped) {
+      this.log.info({ event: 'list-dropped', source, removed }, `${source} is no longer in the config: removed its ${removed} entries`);
+    }
+  }
+
+  /** Runs before the first load from a store that was down at start: the config lists go in first. */
+  private async importPending(): Promise<void> {
+    const pending = this.pendingImport;
+    if (pending === null) return;
+    await this.importLists(pending);
+    this.pendingImport = null;
   }
 
   private onMirrorState(state: MirrorState, reason?: string): void {
@@ -160,14 +213,6 @@ export class SharedBlocklist implements Component {
       this.log.warn({ event: 'store-degraded', store: this.store.description, reason }, `degraded: ${reason}; serving the list loaded so far and retrying`);
     } else if (state === 'synced') {
       this.log.info({ event: 'store-synced', store: this.store.description, version: this.mirror.version }, `blocklist store ${this.store.description} reachable; in sync`);
-      const pending = this.pendingImport;
-      if (pending) {
-        this.pendingImport = null;
-        this.importLists(pending).catch((err: Error) => {
-          this.pendingImport = pending;
-          this.log.warn({ event: 'list-import-failed', error: err.message }, `importing the config lists failed: ${err.message}`);
-        });
-      }
     }
   }
 

@@ -2,7 +2,8 @@
 // runs them. A hit is in the report within 10 s while the server runs; a server SIGKILLed while
 // writing hits, its files then cut short, starts again, warns naming the files, moves them aside
 // and still sinkholes; an empty hits.json (a power cut under an earlier version) stops neither
-// serve nor report; a second server on the same data directory says so and exits.
+// serve nor report; two servers on the same data directory each write their own files, and
+// the report adds them up.
 
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,8 +92,10 @@ describe.skipIf(!built)('embedded hit store, black box', () => {
     await blast;
     expect(sent).toBeGreaterThan(100);
     const data = join(ws.dir, 'data');
-    const snapshot = join(data, 'hits.snapshot');
-    const journal = join(data, 'hits.journal');
+    // This server's own set of hit files (hits.<writer>.snapshot/.journal).
+    const named = (ext: string) => join(data, dataFiles(ws.dir).find((f) => /^hits\.[0-9a-f]+\./.test(f) && f.endsWith(ext))!);
+    const snapshot = named('.snapshot');
+    const journal = named('.journal');
     expect(existsSync(snapshot)).toBe(true);
     // As a power cut would leave them: both cut in the middle of a line.
     truncateSync(snapshot, Math.max(1, Math.floor(statSync(snapshot).size / 2)));
@@ -165,21 +168,32 @@ describe.skipIf(!built)('embedded hit store, black box', () => {
     expect(p.logs().filter((l) => l.event === 'hits-loaded').length).toBe(1); // one journal thread, the primary's
   }, 90_000);
 
-  it('a second server on the same data directory says which process holds it and exits; hits add up in the first', async () => {
-    const ws = await sinkdWorkspace();
+  it('two servers on one data directory each write their own hit files, and the report adds them up', async () => {
+    const ws = await sinkdWorkspace({ yaml: ['infected: { flushIntervalMs: 100 }'] });
     const first = await serve(ws);
     const otherPort = (await sinkdWorkspace()).port;
     const second = spawnSinkd(['serve', '--config', ws.config, '--listen', `127.0.0.1:${otherPort}`], { cwd: ws.dir });
     running.push(second);
-    const code = await second.exited;
-    expect(code).toBe(1);
-    expect(second.output()).toContain(`another sinkd (pid ${first.proc.pid}) is writing the hit store`);
-    expect(second.output()).toContain(join(ws.dir, 'data', 'hits.lock'));
-    // The first one is unaffected.
+    await second.waitFor('start', 30_000);
     await expectSinkholed(ws.port, 'c2.no-ip.biz', '127.0.0.46');
+    await expectSinkholed(otherPort, 'c2.no-ip.biz', '127.0.0.46');
+    await expectSinkholed(otherPort, 'c2.no-ip.biz', '127.0.0.47');
+    // Each has its own set, so neither overwrites the other's.
+    const journals = () => dataFiles(ws.dir).filter((f) => /^hits\.[0-9a-f]+\.journal$/.test(f));
+    for (let i = 0; i < 50 && journals().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(journals()).toHaveLength(2);
+    // While both run, and after both stopped.
+    let doc: JsonReport | null = null;
+    for (let i = 0; i < 40; i++) {
+      doc = (await report(ws)).doc;
+      if (doc?.clients.find((c) => c.client === '127.0.0.46')?.hits === 2) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(doc!.clients.find((c) => c.client === '127.0.0.46')?.hits).toBe(2);
     await first.kill('SIGTERM');
-    const r = await report(ws, ['--client', '127.0.0.46']);
-    expect(r.doc!.clients[0]!.hits).toBe(1);
-    expect(readFileSync(join(ws.dir, 'sinkd.yaml'), 'utf8')).toContain('store:');
-  }, 40_000);
+    await second.kill('SIGTERM');
+    const r = await report(ws);
+    expect(r.doc!.clients.find((c) => c.client === '127.0.0.46')?.hits).toBe(2);
+    expect(r.doc!.clients.find((c) => c.client === '127.0.0.47')?.hits).toBe(1);
+  }, 60_000);
 });

@@ -51,13 +51,37 @@ describe.each(['embedded', 'redis'] as const)('blocklist names (%s store)', (kin
     ]);
   });
 
-  it('add leaves a name another source lists alone, and says so', async () => {
+  it('add lists a name another source lists too, beside it, and says so; it stays blocked when that list drops it', async () => {
     const ws = workspace(kind);
     await ws.ok(['blocklist', 'import', ws.file('feed.txt', FEED)]);
     const r = await ws.run(['blocklist', 'add', 'evil.no-ip.biz']);
-    expect(r.stdout).toBe(
-      'unchanged evil.no-ip.biz (already on the blocklist from source feed, family Bladabindi; left as it is)\nnothing changed (store version 1)\n',
-    );
+    expect(r.stdout).toBe('added evil.no-ip.biz (source cli)\n  also listed by source feed, family Bladabindi\nstore version 2\n');
+    await ws.ok(['blocklist', 'import', ws.file('feed.txt', 'worm.hopto.org\n')]);
+    const c = await ws.run(['blocklist', 'check', 'evil.no-ip.biz']);
+    expect([c.code, c.stdout]).toEqual([0, 'blocked: evil.no-ip.biz matches evil.no-ip.biz (source cli, action sinkhole)\n']);
+  });
+
+  it('check names every source and family that lists the name; re-importing one list without it leaves it blocked by the other', async () => {
+    const ws = workspace(kind);
+    await ws.ok(['blocklist', 'import', ws.file('feed-a.txt', 'evil.no-ip.biz\nonly-a.no-ip.biz\n')]);
+    await ws.ok(['blocklist', 'import', ws.file('feed-b.txt', '# family: njRAT\nevil.no-ip.biz\n')]);
+    let r = await ws.run(['blocklist', 'check', 'x.evil.no-ip.biz']);
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      'blocked: x.evil.no-ip.biz matches evil.no-ip.biz (source feed-a, family njRAT, action sinkhole)\n  also listed by source feed-b, family njRAT\n',
+    ]);
+    const doc = await ws.json(['blocklist', 'check', 'evil.no-ip.biz']);
+    expect(doc.rule.listedBy).toEqual([{ source: 'feed-a' }, { source: 'feed-b', family: 'njRAT' }]);
+    // feed-a again, without the name: feed-b still lists it, with its family.
+    await ws.ok(['blocklist', 'import', ws.file('feed-a.txt', 'only-a.no-ip.biz\n')]);
+    r = await ws.run(['blocklist', 'check', 'evil.no-ip.biz']);
+    expect([r.code, r.stdout]).toEqual([0, 'blocked: evil.no-ip.biz matches evil.no-ip.biz (source feed-b, family njRAT, action sinkhole)\n']);
+    // remove takes it off every list that has it.
+    await ws.ok(['blocklist', 'import', ws.file('feed-a.txt', 'evil.no-ip.biz\n')]);
+    r = await ws.run(['blocklist', 'remove', 'evil.no-ip.biz']);
+    expect(r.stdout).toContain('removed evil.no-ip.biz (block entry, source feed-a)');
+    expect(r.stdout).toContain('removed evil.no-ip.biz (block entry, source feed-b, family njRAT)');
+    expect((await ws.run(['blocklist', 'check', 'evil.no-ip.biz'])).code).toBe(1);
   });
 
   it('an invalid name is a usage error naming it, and nothing changes', async () => {
@@ -89,7 +113,7 @@ describe.each(['embedded', 'redis'] as const)('blocklist names (%s store)', (kin
     expect(doc).toEqual({
       name: 'worm.hopto.org',
       verdict: 'blocked',
-      rule: { name: 'worm.hopto.org', kind: 'block', source: 'ddns-malware-sample', family: 'Jenxcus', action: 'sinkhole' },
+      rule: { name: 'worm.hopto.org', kind: 'block', source: 'ddns-malware-sample', family: 'Jenxcus', action: 'sinkhole', listedBy: [{ source: 'ddns-malware-sample', family: 'Jenxcus' }] },
       version: 1,
     });
   });

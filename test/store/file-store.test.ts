@@ -72,9 +72,9 @@ describe('FileStore: the change-log file', () => {
     await s.setSourceInfo({ source: 'cli', importedAt: 5 });
     await s.replaceSource('bulk', Array.from({ length: MAX_FEED_OPS + 1 }, (_, i) => ({ name: `h${i}.ddns.net`, kind: 'block' as const, source: 'bulk' })));
     const [first, second, third] = lines();
-    expect(first).toEqual({ v: 1, ops: [{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'cli', addedAt: expect.any(Number) } }] });
+    expect(first).toEqual({ v: 1, format: 2, ops: [{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'cli', addedAt: expect.any(Number) } }] });
     expect(second).toEqual({ source: { source: 'cli', importedAt: 5 } });
-    expect(third).toMatchObject({ v: 2, reset: true });
+    expect(third).toMatchObject({ v: 2, format: 2, reset: true });
     expect((third!.ops as unknown[]).length).toBe(MAX_FEED_OPS + 1);
   });
 
@@ -142,6 +142,78 @@ describe('FileStore: the change-log file', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     rmSync(`${path}.lock`);
     expect(await s.apply([put('b.no-ip.biz')])).toBe(2);
+  });
+
+  it('reads a log written before entries were kept per source as it meant, and rewrites it on the first write', async () => {
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    const old = [
+      { v: 1, ops: [{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'feed', family: 'njrat', addedAt: 1 } }, { op: 'put', entry: { name: 'b.no-ip.biz', kind: 'block', source: 'feed', addedAt: 1 } }] },
+      { source: { source: 'feed', fromConfig: true, importedAt: 5 } },
+      // In the old format a put replaced the name's entry whatever its source ...
+      { v: 2, ops: [{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'cli', addedAt: 2 } }, { op: 'put', entry: { name: 'ok.no-ip.biz', kind: 'allow', source: 'cli', addedAt: 2 } }] },
+      // ... and a del had no source.
+      { v: 3, ops: [{ op: 'del', name: 'b.no-ip.biz', kind: 'block' }] },
+    ];
+    writeFileSync(path, old.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const s = open();
+    const expected = [
+      { name: 'a.no-ip.biz', kind: 'block', source: 'cli', addedAt: 2 },
+      { name: 'ok.no-ip.biz', kind: 'allow', source: 'cli', addedAt: 2 },
+    ];
+    expect(await s.snapshot()).toEqual({ version: 3, entries: expected });
+    expect(await s.getSourceInfo('feed')).toEqual({ source: 'feed', fromConfig: true, importedAt: 5 });
+    // Reading changes nothing on disk; the first write rewrites the log in the new format.
+    expect(lines()).toHaveLength(4);
+    expect(await s.apply([{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'feed' } }])).toBe(4);
+    const recs = lines();
+    expect(recs[0]).toMatchObject({ v: 3, snapshot: true });
+    expect(recs.slice(1).every((r) => r.format === 2)).toBe(true);
+    const fresh = open();
+    expect((await fresh.snapshot()).entries.map((e) => `${e.kind}:${e.name}:${e.source}`).sort()).toEqual(['allow:ok.no-ip.biz:cli', 'block:a.no-ip.biz:cli', 'block:a.no-ip.biz:feed']);
+    expect(await fresh.getSourceInfo('feed')).toEqual({ source: 'feed', fromConfig: true, importedAt: 5 });
+  });
+
+  it('skips and reports hostile lines and entries, and loads the rest', async () => {
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    const huge = 'x'.repeat(2 << 20);
+    const recs = [
+      { v: 1, format: 2, ops: [{ op: 'put', entry: { name: 'good.no-ip.biz', kind: 'block', source: 'feed', addedAt: 1 } }, { op: 'put', entry: { name: 'big.no-ip.biz', kind: 'block', source: huge, addedAt: 1 } }] },
+      { v: 2, format: 2, ops: [{ op: 'put', entry: { name: 'Not A Name', kind: 'block', source: 'feed', addedAt: 1 } }, { op: 'put', entry: { name: 'k.no-ip.biz', kind: 'weird', source: 'feed', addedAt: 1 } }, 'junk', { op: 'put', entry: { name: 'also.no-ip.biz', kind: 'block', source: 'feed', family: huge, addedAt: 1 } }] },
+      { v: 3, format: 2, ops: [{ op: 'put', entry: { name: 'later.no-ip.biz', kind: 'block', source: 'feed', addedAt: 1, __proto__x: 1 } }] },
+    ];
+    writeFileSync(path, `${recs.map((r) => JSON.stringify(r)).join('\n')}\nnot json at all\n{"v":4,"format":2,"ops":[{"op":"put","entry":{"name":"last.no-ip.biz","kind":"block","source":"feed","addedAt":1}}]}\n`);
+    const s = open();
+    const seen: { reason: string; key?: string }[] = [];
+    s.onInvalidRecord = (r) => seen.push(r);
+    const snap = await s.snapshot();
+    expect(snap.version).toBe(4);
+    expect(snap.entries.map((e) => e.name).sort()).toEqual(['good.no-ip.biz', 'last.no-ip.biz', 'later.no-ip.biz']);
+    expect(seen.map((r) => r.reason)).toEqual([
+      `source longer than 200 characters (${huge.length})`,
+      'not a normalized DNS name: "Not A Name"',
+      'kind is not block or allow',
+      'not an operation',
+      `family longer than 100 characters (${huge.length})`,
+    ]);
+    // Nothing reported is long.
+    for (const r of seen) expect(JSON.stringify(r).length).toBeLessThan(300);
+  });
+
+  it('two writers that appended without the lock between them both keep their change', async () => {
+    const s = open();
+    await s.apply([put('a.no-ip.biz')]);
+    // What a writer whose lock was taken over as stale would leave: a second record with version 2.
+    appendFileSync(path, `${JSON.stringify({ v: 2, format: 2, ops: [{ op: 'put', entry: { name: 'b.no-ip.biz', kind: 'block', source: 'one', addedAt: 1 } }] })}\n`);
+    appendFileSync(path, `${JSON.stringify({ v: 2, format: 2, ops: [{ op: 'put', entry: { name: 'b.no-ip.biz', kind: 'block', source: 'two', addedAt: 2 } }] })}\n`);
+    const reader = open();
+    expect(await reader.version()).toBe(3);
+    expect((await reader.get('b.no-ip.biz')).map((e) => e.source).sort()).toEqual(['one', 'two']);
+    const feed = await reader.changesSince(1, 0);
+    expect(feed !== 'reset' && feed.map((c) => [c.version, c.changes[0]!.entries.length])).toEqual([
+      [2, 1],
+      [3, 2],
+    ]);
+    expect(await s.apply([put('c.no-ip.biz')])).toBe(4);
   });
 
   it('a deleted log is an empty store again; followers are told to reset', async () => {

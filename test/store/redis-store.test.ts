@@ -14,9 +14,14 @@ import { storeSuite } from './store-suite.js';
 
 function redisConfig(over: Partial<SinkdConfig['redis']>): { redis: SinkdConfig['redis']; store: SinkdConfig['store'] } {
   return {
-    redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000, ...over },
+    redis: { url: '', mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000, tls: { ca: '', cert: '', key: '' }, ...over },
     store: { path: '/nonexistent/never-used.jsonl' },
   };
+}
+
+function sets<T>(r: readonly T[] | 'reset'): readonly T[] {
+  if (r === 'reset') throw new Error('expected change sets, got reset');
+  return r;
 }
 
 let prefixes = 0;
@@ -80,10 +85,52 @@ describe('standalone', () => {
     expect(value).toMatch(/^\{"t":\d+,"s":"cli"\}$/);
     const [[id, fields]] = (await admin.xrange(`${prefix}{bl}:feed`, '-', '+')) as [string, string[]][];
     expect(id).toBe('1-0');
-    expect(fields[0]).toBe('ops');
-    expect(JSON.parse(fields[1]!)).toEqual([['+', 'block:a.no-ip.biz', value]]);
+    expect(fields[0]).toBe('set');
+    expect(JSON.parse(fields[1]!)).toEqual([['block:a.no-ip.biz', value]]);
+    // A second source's entry of the same name: a second line in the same field.
+    await admin.del(...keys);
+    const two = openStore(redisConfig({ url: server.url, prefix }), 'cli');
+    await two.apply([{ op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'cli' } }, { op: 'put', entry: { name: 'a.no-ip.biz', kind: 'block', source: 'feed', family: 'njrat' } }]);
+    await two.close();
+    expect(await admin.hget(`${prefix}{bl}:entries`, 'block:a.no-ip.biz')).toMatch(/^\{"t":\d+,"s":"cli"\}\n\{"t":\d+,"s":"feed","f":"njrat"\}$/);
     expect(await admin.get(`${prefix}{bl}:version`)).toBe('1');
     await admin.del(...keys);
+  });
+
+  it('reads a Redis written by a sinkd from before entries were kept per source, and writes on top of it', async () => {
+    const prefix = nextPrefix();
+    const k = redisKeys(prefix);
+    // What the old layout held: one value per name and kind, a feed of "ops" entries.
+    await admin.hset(k.entries, {
+      'block:evil.no-ip.biz': '{"t":1404086400000,"s":"feed","f":"njrat"}',
+      'allow:ok.no-ip.biz': '{"t":1404086400001,"s":"cli"}',
+      'block:x.hopto.org': '{"t":1404086400002,"s":"rpz","a":"nxdomain"}',
+    });
+    await admin.set(k.version, '3');
+    await admin.set(k.epoch, 'e1');
+    await admin.xadd(k.feed, '3-0', 'ops', JSON.stringify([['+', 'block:x.hopto.org', '{"t":1404086400002,"s":"rpz","a":"nxdomain"}']]), 'e', 'e1');
+    await admin.hset(k.sources, 'feed', JSON.stringify({ source: 'feed', fromConfig: true, importedAt: 5 }));
+    const store = openStore(redisConfig({ url: server.url, prefix }), 'serve');
+    const snap = await store.snapshot();
+    expect(snap.version).toBe(3);
+    expect(snap.entries.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'evil.no-ip.biz', kind: 'block', source: 'feed', family: 'njrat', addedAt: 1404086400000 },
+      { name: 'ok.no-ip.biz', kind: 'allow', source: 'cli', addedAt: 1404086400001 },
+      { name: 'x.hopto.org', kind: 'block', source: 'rpz', action: 'nxdomain', addedAt: 1404086400002 },
+    ]);
+    expect(await store.getSourceInfo('feed')).toEqual({ source: 'feed', fromConfig: true, importedAt: 5 });
+    // An old-format feed entry: a follower from before it reloads.
+    expect(await store.changesSince(2, 0)).toEqual([{ version: 3, changes: [], reset: true }]);
+    // New writes go beside the old values, per source.
+    await store.apply([{ op: 'put', entry: { name: 'evil.no-ip.biz', kind: 'block', source: 'cli' } }]);
+    expect((await store.replaceSource('feed', [])).removed).toBe(1);
+    expect(await store.get('evil.no-ip.biz')).toEqual([expect.objectContaining({ source: 'cli' })]);
+    expect(sets(await store.changesSince(3, 0)).map((cs) => cs.changes.map((c) => `${c.name}=${c.entries.map((e) => e.source).join(',')}`))).toEqual([
+      ['evil.no-ip.biz=feed,cli'],
+      ['evil.no-ip.biz=cli'],
+    ]);
+    await store.close();
+    await admin.del(...Object.values(k));
   });
 
   it('an import racing other writers starts over instead of overwriting them', async () => {
@@ -166,7 +213,7 @@ describe('losing the server', () => {
           const s = await follower.snapshot();
           seen = s.entries.some((e) => e.name === 'after.no-ip.biz');
         } else {
-          seen = r.some((cs) => cs.changes.some((c) => c.op === 'put' && c.entry.name === 'after.no-ip.biz'));
+          seen = r.some((cs) => cs.changes.some((c) => c.name === 'after.no-ip.biz' && c.entries.length > 0));
         }
       } catch (err) {
         if (Date.now() > deadline) throw err;
@@ -248,7 +295,7 @@ describe('sentinel', () => {
     const waiting = follower.changesSince(1, 5000);
     await new Promise((r) => setTimeout(r, 100));
     await store.apply([{ op: 'put', entry: { name: 'b.no-ip.biz', kind: 'block', source: 'cli' } }]);
-    expect(await waiting).toEqual([{ version: 2, changes: [{ op: 'put', entry: expect.objectContaining({ name: 'b.no-ip.biz' }) }] }]);
+    expect(await waiting).toEqual([{ version: 2, changes: [{ name: 'b.no-ip.biz', kind: 'block', entries: [expect.objectContaining({ name: 'b.no-ip.biz' })] }] }]);
     await store.close();
     await follower.close();
     const direct = new Redis(master.url, { db: 2 });

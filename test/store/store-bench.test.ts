@@ -33,7 +33,7 @@ describe.skipIf(process.env.SINKD_BENCH !== '1')(`store scale: ${N.toLocaleStrin
     const server = await startRedis();
     const admin = new Redis(server.url);
     const store = openStore(
-      { redis: { url: server.url, mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000 }, store: { path: '' } },
+      { redis: { url: server.url, mode: 'standalone', nodes: [], sentinelName: 'mymaster', prefix: 'sinkd:', required: false, connectTimeoutMs: 2000, tls: { ca: '', cert: '', key: '' } }, store: { path: '' } },
       'serve',
     );
     try {

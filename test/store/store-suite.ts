@@ -2,7 +2,7 @@
 // pass one shared test suite"). Each test gets a fresh, empty store on its own backing.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_FEED_OPS, type BlocklistStore, type ChangeSet, type NewEntry, type StoredEntry } from '../../src/store/blocklist-store.js';
+import { MAX_FEED_OPS, type BlocklistStore, type Change, type ChangeSet, type InvalidRecord, type NewEntry, type StoredEntry } from '../../src/store/blocklist-store.js';
 
 export interface StoreFixture {
   store: BlocklistStore;
@@ -17,13 +17,18 @@ export interface StoreFixture {
 const block = (name: string, source = 'test', extra: Partial<NewEntry> = {}): NewEntry => ({ name, kind: 'block', source, ...extra });
 const allow = (name: string, source = 'test', extra: Partial<NewEntry> = {}): NewEntry => ({ name, kind: 'allow', source, ...extra });
 const put = (entry: NewEntry) => ({ op: 'put' as const, entry });
-const del = (name: string, kind: 'block' | 'allow' = 'block') => ({ op: 'del' as const, name, kind });
+const del = (name: string, kind: 'block' | 'allow' = 'block', source?: string) => ({ op: 'del' as const, name, kind, ...(source === undefined ? {} : { source }) });
 
 /** Entries without addedAt, sorted: what a comparison cares about. */
 function plain(entries: readonly StoredEntry[]): NewEntry[] {
   return entries
     .map(({ addedAt: _t, ...rest }) => rest)
-    .sort((a, b) => `${a.kind}:${a.name}`.localeCompare(`${b.kind}:${b.name}`));
+    .sort((a, b) => `${a.kind}:${a.name}:${a.source}`.localeCompare(`${b.kind}:${b.name}:${b.source}`));
+}
+
+/** A change as "kind:name=source,source" (sources sorted; "" when no longer listed). */
+function said(c: Change): string {
+  return `${c.kind}:${c.name}=${c.entries.map((e) => e.source).sort().join(',')}`;
 }
 
 function sets(r: readonly ChangeSet[] | 'reset'): readonly ChangeSet[] {
@@ -99,7 +104,7 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
       expect(after!.family).toBe('jenxcus');
       expect(after!.addedAt).toBe(before!.addedAt);
       const [cs] = sets(await store.changesSince(1, 0));
-      expect(cs!.changes).toEqual([{ op: 'put', entry: after }]);
+      expect(cs!.changes).toEqual([{ name: 'a.no-ip.biz', kind: 'block', entries: [after] }]);
     });
 
     it('a block and an allow of the same name coexist', async () => {
@@ -137,10 +142,89 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
         removed: 0,
         version: 3,
       });
-      // A name another source holds stays that source's.
+      // A name another source holds gets this source's entry beside it.
       const third = await store.replaceSource('feed', [block('z.zapto.org', 'feed')]);
-      expect(third).toMatchObject({ added: 0, unchanged: 1, removed: 3 });
-      expect(plain(await store.get('z.zapto.org'))).toEqual([block('z.zapto.org', 'other')]);
+      expect(third).toMatchObject({ added: 1, unchanged: 0, removed: 3 });
+      expect(plain(await store.get('z.zapto.org'))).toEqual([block('z.zapto.org', 'feed'), block('z.zapto.org', 'other')]);
+    });
+
+    it('two sources listing one name each keep an entry: re-importing one without it leaves the other, family included', async () => {
+      await store.replaceSource('feed-a', [block('c2.hopto.org', 'feed-a'), block('only-a.hopto.org', 'feed-a')]);
+      await store.replaceSource('feed-b', [block('c2.hopto.org', 'feed-b', { family: 'njrat' })]);
+      expect(plain(await store.get('c2.hopto.org'))).toEqual([block('c2.hopto.org', 'feed-a'), block('c2.hopto.org', 'feed-b', { family: 'njrat' })]);
+      const v = await store.version();
+      const sum = await store.replaceSource('feed-a', [block('only-a.hopto.org', 'feed-a')]);
+      expect(sum).toEqual({ added: 0, unchanged: 1, updated: 0, removed: 1, version: v + 1 });
+      expect(plain(await store.get('c2.hopto.org'))).toEqual([block('c2.hopto.org', 'feed-b', { family: 'njrat' })]);
+      // The feed states what lists the name now.
+      expect(sets(await store.changesSince(v, 0)).flatMap((cs) => cs.changes.map(said))).toEqual(['block:c2.hopto.org=feed-b']);
+      // And the last source going takes it off.
+      await store.replaceSource('feed-b', []);
+      expect(await store.get('c2.hopto.org')).toEqual([]);
+      expect(sets(await store.changesSince(v + 1, 0)).flatMap((cs) => cs.changes.map(said))).toEqual(['block:c2.hopto.org=']);
+      // Allow entries the same.
+      await store.replaceSource('fp-1', [allow('printer.ddns.net', 'fp-1')]);
+      await store.replaceSource('fp-2', [allow('printer.ddns.net', 'fp-2')]);
+      await store.replaceSource('fp-1', []);
+      expect(plain(await store.get('printer.ddns.net'))).toEqual([allow('printer.ddns.net', 'fp-2')]);
+      const s = await store.stats();
+      expect({ ...s.bySource }).toEqual({ 'feed-a': 1, 'fp-2': 1 });
+    });
+
+    it('apply: a put is per source; a del with a source removes that one, without a source every one', async () => {
+      await store.apply([put(block('x.zapto.org', 'one')), put(block('x.zapto.org', 'two', { family: 'f' })), put(block('x.zapto.org', 'three'))]);
+      expect((await store.get('x.zapto.org')).map((e) => e.source).sort()).toEqual(['one', 'three', 'two']);
+      expect((await store.stats()).total).toBe(3);
+      const v = await store.apply([del('x.zapto.org', 'block', 'two')]);
+      expect((await store.get('x.zapto.org')).map((e) => e.source).sort()).toEqual(['one', 'three']);
+      expect(sets(await store.changesSince(v - 1, 0))[0]!.changes.map(said)).toEqual(['block:x.zapto.org=one,three']);
+      // Deleting a source that has no entry there changes nothing.
+      expect(await store.apply([del('x.zapto.org', 'block', 'nope')])).toBe(v);
+      expect(await store.apply([del('x.zapto.org')])).toBe(v + 1);
+      expect(await store.get('x.zapto.org')).toEqual([]);
+      expect(sets(await store.changesSince(v, 0))[0]!.changes.map(said)).toEqual(['block:x.zapto.org=']);
+    });
+
+    it('keeps an optional field it does not know (a short string) through put, import, feed and snapshot', async () => {
+      const e = { ...block('tagged.ddns.net', 'cli'), category: 'malware' } as NewEntry;
+      await store.apply([put(e)]);
+      expect(plain(await store.get('tagged.ddns.net'))).toEqual([e]);
+      await store.replaceSource('feed', [{ ...block('f.ddns.net', 'feed'), category: 'ads' } as NewEntry]);
+      const other = await fx.another();
+      expect(plain((await other.snapshot()).entries)).toEqual([{ ...block('f.ddns.net', 'feed'), category: 'ads' }, e]);
+      const feed = sets(await other.changesSince(0, 0));
+      expect(feed.flatMap((cs) => cs.changes.flatMap((c) => c.entries.map((x) => (x as unknown as { category?: string }).category)))).toEqual(['malware', 'ads']);
+    });
+
+    it('refuses entries it could not read back: apply throws naming why, an import skips and counts them', async () => {
+      await expect(store.apply([put(block('bad..name'))])).rejects.toThrow(/not a normalized DNS name/);
+      await expect(store.apply([put(block('ok.ddns.net', 'x'.repeat(201)))])).rejects.toThrow('source longer than 200 characters (201)');
+      await expect(store.apply([put(block('ok.ddns.net', 'cli', { family: 'f'.repeat(101) }))])).rejects.toThrow('family longer than 100 characters (101)');
+      await expect(store.apply([put(block('ok.ddns.net', 'a\nb'))])).rejects.toThrow('source holds control characters');
+      expect(await store.version()).toBe(0);
+      const sum = await store.replaceSource('feed', [block('good.ddns.net', 'feed'), block('x'.repeat(300), 'feed'), block('also-good.ddns.net', 'feed', { family: 'y'.repeat(5000) })]);
+      expect(sum).toEqual({ added: 1, unchanged: 0, updated: 0, removed: 0, version: 1, invalid: 2 });
+    });
+
+    it('source owners: claimed and released one at a time, seen by other instances', async () => {
+      await store.setSourceInfo({ source: 'list', fromConfig: true });
+      await store.claimSource('list', 'node-a');
+      await store.claimSource('list', 'node-b');
+      await store.claimSource('list', 'node-a');
+      const other = await fx.another();
+      expect(await other.getSourceInfo('list')).toEqual({ source: 'list', fromConfig: true, owners: ['node-a', 'node-b'] });
+      expect(await other.releaseSource('list', 'node-a')).toEqual(['node-b']);
+      expect(await store.releaseSource('list', 'node-x')).toEqual(['node-b']);
+      // setSourceInfo never changes the owners.
+      await store.setSourceInfo({ source: 'list', importedAt: 7, owners: ['someone'] });
+      expect(await store.getSourceInfo('list')).toEqual({ source: 'list', importedAt: 7, owners: ['node-b'] });
+      expect(await store.releaseSource('list', 'node-b')).toEqual([]);
+      expect(await store.getSourceInfo('list')).toEqual({ source: 'list', importedAt: 7 });
+      // A source no one imported can be claimed (a config list whose file is missing).
+      await store.claimSource('ghost', 'node-a');
+      expect(await other.getSourceInfo('ghost')).toEqual({ source: 'ghost', owners: ['node-a'] });
+      expect(await other.sources()).toEqual([{ source: 'ghost', owners: ['node-a'] }, { source: 'list', importedAt: 7 }]);
+      expect(await store.version()).toBe(0);
     });
 
     it('replaceSource accepts an async iterable, with duplicates', async () => {
@@ -162,7 +246,7 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
       expect(feed).toHaveLength(1);
       expect(feed[0]!.version).toBe(v + 1);
       expect(feed[0]!.reset).toBeFalsy();
-      expect(feed[0]!.changes.map((c) => (c.op === 'del' ? `del ${c.name}` : `put ${c.entry.name}`)).sort()).toEqual(['del three.hopto.org', 'del two.hopto.org']);
+      expect(feed[0]!.changes.map(said).sort()).toEqual(['block:three.hopto.org=', 'block:two.hopto.org=']);
     });
 
     it('changesSince returns the change sets after a version, oldest first, with their operations', async () => {
@@ -171,15 +255,15 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
       await store.apply([put(block('c.no-ip.biz', 'test', { action: 'nodata', family: 'f' }))]);
       const all = sets(await store.changesSince(0, 0));
       expect(all.map((c) => c.version)).toEqual([1, 2, 3]);
-      expect(all[0]!.changes).toEqual([{ op: 'put', entry: expect.objectContaining({ name: 'a.no-ip.biz', kind: 'block', source: 'test' }) }]);
-      expect(all[1]!.changes).toEqual([{ op: 'put', entry: expect.objectContaining({ name: 'b.no-ip.biz', kind: 'allow', source: 'fp' }) }, { op: 'del', name: 'a.no-ip.biz', kind: 'block' }]);
-      expect(all[2]!.changes).toEqual([{ op: 'put', entry: (await store.get('c.no-ip.biz'))[0] }]);
+      expect(all[0]!.changes).toEqual([{ name: 'a.no-ip.biz', kind: 'block', entries: [expect.objectContaining({ name: 'a.no-ip.biz', kind: 'block', source: 'test' })] }]);
+      expect(all[1]!.changes.map(said).sort()).toEqual(['allow:b.no-ip.biz=fp', 'block:a.no-ip.biz=']);
+      expect(all[2]!.changes).toEqual([{ name: 'c.no-ip.biz', kind: 'block', entries: await store.get('c.no-ip.biz') }]);
       expect(sets(await store.changesSince(2, 0)).map((c) => c.version)).toEqual([3]);
       expect(sets(await store.changesSince(3, 0))).toEqual([]);
       // Replaying the feed onto nothing gives the snapshot.
-      const model = new Map<string, StoredEntry>();
-      for (const cs of all) for (const c of cs.changes) c.op === 'put' ? model.set(`${c.entry.kind}:${c.entry.name}`, c.entry) : model.delete(`${c.kind}:${c.name}`);
-      expect(plain([...model.values()])).toEqual(plain((await store.snapshot()).entries));
+      const model = new Map<string, readonly StoredEntry[]>();
+      for (const cs of all) for (const c of cs.changes) c.entries.length > 0 ? model.set(`${c.kind}:${c.name}`, c.entries) : model.delete(`${c.kind}:${c.name}`);
+      expect(plain([...model.values()].flat())).toEqual(plain((await store.snapshot()).entries));
     });
 
     it('changesSince waits, and wakes within 1 s on a change made through a second instance', async () => {
@@ -197,7 +281,7 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
       expect(at - changedAt).toBeLessThan(1000);
       const got = sets(r);
       expect(got.map((c) => c.version)).toEqual([2]);
-      expect(got[0]!.changes).toEqual([{ op: 'put', entry: expect.objectContaining({ name: 'late.no-ip.biz', source: 'cli' }) }]);
+      expect(got[0]!.changes).toEqual([{ name: 'late.no-ip.biz', kind: 'block', entries: [expect.objectContaining({ name: 'late.no-ip.biz', source: 'cli' })] }]);
       // And the first instance now reads what the second wrote.
       expect(await store.version()).toBe(2);
       expect(await store.get('late.no-ip.biz')).toHaveLength(1);
@@ -302,31 +386,60 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreFixture>)
       expect(await store.version()).toBe(0);
     });
 
-    it('the snapshot equals the entries applied, on this and on another instance', async () => {
-      const model = new Map<string, NewEntry>();
+    it('the snapshot equals the entries applied, on this and on another instance, and so does the feed replayed', async () => {
+      const model = new Map<string, NewEntry>(); // kind:name:source -> entry
       let seed = 7;
       const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
-      for (let round = 0; round < 30; round++) {
+      for (let round = 0; round < 40; round++) {
         const ops = [];
         for (let k = 0; k < 1 + rand(5); k++) {
-          const name = `h${rand(20)}.zapto.org`;
+          const name = `h${rand(12)}.zapto.org`;
           const kind = rand(4) === 0 ? ('allow' as const) : ('block' as const);
-          if (rand(3) === 0) {
+          const source = ['s1', 's2', 's3'][rand(3)]!;
+          const r = rand(6);
+          if (r === 0) {
             ops.push(del(name, kind));
-            model.delete(`${kind}:${name}`);
+            for (const key of [...model.keys()]) if (key.startsWith(`${kind}:${name}:`)) model.delete(key);
+          } else if (r === 1) {
+            ops.push(del(name, kind, source));
+            model.delete(`${kind}:${name}:${source}`);
           } else {
-            const e: NewEntry = { name, kind, source: rand(2) ? 's1' : 's2', ...(rand(2) ? { family: 'fam' } : {}) };
+            const e: NewEntry = { name, kind, source, ...(rand(2) ? { family: 'fam' } : {}) };
             ops.push(put(e));
-            model.set(`${kind}:${name}`, e);
+            model.set(`${kind}:${name}:${source}`, e);
           }
         }
         await store.apply(ops);
+        if (round % 10 === 9) {
+          // A re-import of one source among the others.
+          const name = `h${rand(12)}.zapto.org`;
+          await store.replaceSource('s3', [block(name, 's3')]);
+          for (const key of [...model.keys()]) if (key.endsWith(':s3')) model.delete(key);
+          model.set(`block:${name}:s3`, block(name, 's3'));
+        }
       }
       const expected = plain([...model.values()].map((e) => ({ ...e, addedAt: 0 })));
       expect(plain((await store.snapshot()).entries)).toEqual(expected);
       const other = await fx.another();
       expect(plain((await other.snapshot()).entries)).toEqual(expected);
       expect((await other.snapshot()).version).toBe(await store.version());
+      // The snapshot lists the entries of one name and kind one after another.
+      const keys = (await other.snapshot()).entries.map((e) => `${e.kind}:${e.name}`);
+      expect(keys.filter((k, i) => i > 0 && k !== keys[i - 1]).length + 1).toBe(new Set(keys).size);
+      const feed = await other.changesSince(0, 0);
+      if (feed !== 'reset') {
+        const replay = new Map<string, readonly StoredEntry[]>();
+        for (const cs of feed) for (const c of cs.changes) c.entries.length > 0 ? replay.set(`${c.kind}:${c.name}`, c.entries) : replay.delete(`${c.kind}:${c.name}`);
+        expect(plain([...replay.values()].flat())).toEqual(expected);
+      }
+    });
+
+    it('reports records it cannot use through onInvalidRecord, and never a whole long value', async () => {
+      const seen: InvalidRecord[] = [];
+      store.onInvalidRecord = (r) => seen.push(r);
+      await store.apply([put(block('fine.ddns.net'))]);
+      expect((await store.snapshot()).entries).toHaveLength(1);
+      expect(seen).toEqual([]);
     });
   });
 }

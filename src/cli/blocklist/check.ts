@@ -1,10 +1,14 @@
 // `sinkd blocklist check NAME`: would a query for NAME be sinkholed, and by which entry? Loads
-// the store's snapshot into the same matcher the server uses, so the answer is the server's.
-// Exit 0 when blocked, 1 when not (allowed or not listed), so scripts can branch on it.
+// the store's snapshot into the same matcher the server uses, with the same choice of one rule
+// per name among the sources that list it, so the answer is the server's; and names every
+// source (and family) that lists the matching name. Exit 0 when blocked, 1 when not (allowed or
+// not listed), so scripts can branch on it.
 
 import type { CommandModule } from 'yargs';
+import { byPrecedence, effectiveRules } from '../../blocklist/effective-rule.js';
 import { DomainMatcher } from '../../blocklist/matcher.js';
 import type { Rule } from '../../blocklist/rule.js';
+import type { StoredEntry } from '../../store/blocklist-store.js';
 import { describeEntry, parseNames } from './names.js';
 import { blocklistCommonOptions, runWithStore, usageError, type BlocklistArgs } from './run.js';
 
@@ -27,16 +31,22 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       async (ctx) => {
         const { version, entries } = await ctx.store.snapshot();
         const matcher = new DomainMatcher();
-        for (const e of entries) matcher.add(e);
+        for (const rule of effectiveRules(entries)) matcher.add(rule);
         const verdict = matcher.explain(name);
         const defaultAction = ctx.config.sinkhole.mode;
+        /** Every source's entry of the rule's name and kind, the one the rule came from first. */
+        const listedBy = (r: Rule): StoredEntry[] => byPrecedence(entries.filter((e) => e.name === r.name && e.kind === r.kind));
         const ruleJson = (r: Rule) => ({
           name: r.name,
           kind: r.kind,
           source: r.source,
           ...(r.family === undefined ? {} : { family: r.family }),
           action: r.action ?? defaultAction,
+          listedBy: listedBy(r).map((e) => ({ source: e.source, ...(e.family === undefined ? {} : { family: e.family }), ...(e.action === undefined ? {} : { action: e.action }) })),
         });
+        const alsoListed = (r: Rule) => {
+          for (const e of listedBy(r).slice(1)) ctx.out(`  also listed by ${describeEntry(e)}`);
+        };
 
         if (ctx.json) {
           ctx.printJson({
@@ -48,9 +58,11 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           });
         } else if (verdict.blocked && verdict.rule !== undefined) {
           ctx.out(`blocked: ${name} matches ${verdict.rule.name} (${describeEntry(verdict.rule, defaultAction)})`);
+          alsoListed(verdict.rule);
         } else if (verdict.allowedBy !== undefined) {
           const would = verdict.rule === undefined ? '' : `; without it, it would match ${verdict.rule.name} (${describeEntry(verdict.rule, defaultAction)})`;
           ctx.out(`allowed: ${name} by allow entry ${verdict.allowedBy.name} (${describeEntry(verdict.allowedBy)})${would}`);
+          alsoListed(verdict.allowedBy);
         } else {
           ctx.out(`not listed: ${name}`);
         }

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { CommandModule } from 'yargs';
+import { effectiveEntries } from '../../blocklist/effective-rule.js';
 import { exportLines } from '../../blocklist/export.js';
 import { normalizeName } from '../../blocklist/name.js';
 import { byName, entryFilter, entryFilterOptions, type EntryFilterArgs } from './filters.js';
@@ -40,7 +41,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       args,
       async (ctx) => {
         const { version, entries } = await ctx.store.snapshot();
-        const chosen = entries.filter(entryFilter(args)).sort(byName);
+        // A name two sources list is written once (as the server answers it): a list file, and an
+        // RPZ zone above all, holds one entry per name and kind.
+        const chosen = [...effectiveEntries(entries.filter(entryFilter(args)))].sort(byName);
         // Default-answer entries become local data with sinkd's own sinkhole addresses, so a
         // resolver that loads the zone answers them as sinkd does.
         const lines = exportLines(chosen, args.format, {

@@ -1,9 +1,9 @@
 // Owns what `add` and `allow` share: putting names typed on the command line into the store as
 // source "cli" entries, in one change set, and saying per name what happened.
 //
-// A name has at most one entry per kind. When a list (another source) already has the name,
-// the command leaves that entry alone and says so: taking it over as "cli" would only last
-// until that list is imported again, which would take it back.
+// Entries are kept per source: when a list (another source) already has the name, the "cli"
+// entry is added beside it, so the name stays listed when that list drops it; the output says
+// which other lists have it.
 
 import type { RuleAction, RuleKind } from '../../blocklist/rule.js';
 import type { NewEntry, StoredEntry } from '../../store/blocklist-store.js';
@@ -19,7 +19,7 @@ export interface PutRequest {
   readonly action?: RuleAction;
 }
 
-type Outcome = 'added' | 'updated' | 'unchanged' | 'listed-elsewhere';
+type Outcome = 'added' | 'updated' | 'unchanged';
 
 interface PutResult {
   readonly name: string;
@@ -27,6 +27,8 @@ interface PutResult {
   /** The entry as it is after the command. */
   readonly entry: NewEntry | StoredEntry;
   readonly before?: StoredEntry;
+  /** Other sources' entries of the same name and kind. */
+  readonly elsewhere: readonly StoredEntry[];
   /** For allow: the block entries (the name's own or an ancestor's) the new exception overrides. */
   readonly overrides?: readonly StoredEntry[];
 }
@@ -36,9 +38,11 @@ export async function putNames(ctx: CommandContext, req: PutRequest): Promise<nu
   const results: PutResult[] = [];
   const puts: NewEntry[] = [];
   for (const name of req.names) {
-    const before = (await store.get(name)).find((e) => e.kind === req.kind);
+    const same = (await store.get(name)).filter((e) => e.kind === req.kind);
+    const before = same.find((e) => e.source === CLI_SOURCE);
+    const elsewhere = same.filter((e) => e.source !== CLI_SOURCE);
     // Adding a name again without --family/--action keeps what it has.
-    const mine = before?.source === CLI_SOURCE ? before : undefined;
+    const mine = before;
     const family = req.family ?? mine?.family;
     const action = req.action ?? mine?.action;
     const wanted: NewEntry = {
@@ -53,12 +57,10 @@ export async function putNames(ctx: CommandContext, req: PutRequest): Promise<nu
       overrides = [];
       for (const n of selfAndAncestors(name)) overrides.push(...(await store.get(n)).filter((e) => e.kind === 'block'));
     }
-    const extra = overrides === undefined ? {} : { overrides };
+    const extra = { elsewhere, ...(overrides === undefined ? {} : { overrides }) };
     if (before === undefined) {
       puts.push(wanted);
       results.push({ name, outcome: 'added', entry: wanted, ...extra });
-    } else if (before.source !== CLI_SOURCE) {
-      results.push({ name, outcome: 'listed-elsewhere', entry: before, before, ...extra });
     } else if (before.family === wanted.family && before.action === wanted.action) {
       results.push({ name, outcome: 'unchanged', entry: before, before, ...extra });
     } else {
@@ -75,7 +77,8 @@ export async function putNames(ctx: CommandContext, req: PutRequest): Promise<nu
         name: r.name,
         result: r.outcome,
         entry: 'addedAt' in r.entry ? entryJson(r.entry) : r.entry,
-        ...(r.before === undefined || r.outcome === 'listed-elsewhere' ? {} : { before: entryJson(r.before) }),
+        ...(r.before === undefined ? {} : { before: entryJson(r.before) }),
+        ...(r.elsewhere.length === 0 ? {} : { alsoListedBy: r.elsewhere.map(entryJson) }),
         ...(r.overrides === undefined ? {} : { overrides: r.overrides.map(entryJson) }),
       })),
     });
@@ -94,10 +97,8 @@ export async function putNames(ctx: CommandContext, req: PutRequest): Promise<nu
       case 'unchanged':
         ctx.out(`unchanged ${r.name} (already on the ${kindWord}, ${what})`);
         break;
-      case 'listed-elsewhere':
-        ctx.out(`unchanged ${r.name} (already on the ${kindWord} from ${what}; left as it is)`);
-        break;
     }
+    for (const e of r.elsewhere) ctx.out(`  also listed by ${describeEntry(e)}`);
     for (const o of r.overrides ?? []) {
       ctx.out(`  overrides block entry ${o.name} (${describeEntry(o)})`);
     }

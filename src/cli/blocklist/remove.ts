@@ -1,7 +1,6 @@
-// `sinkd blocklist remove NAME...`: delete the names' block entries, whatever list they came
-// from, and say which list that was. A name is only ever blocked by one entry of its own
-// (entries are keyed by name and kind), so "remove" cannot leave a copy behind; but a list
-// that is imported again brings its names back, which the output points out.
+// `sinkd blocklist remove NAME...`: delete the names' block entries, from every list that has
+// them, and say which lists those were, so "remove" leaves no copy behind; but a list that is
+// imported again brings its names back, which the output points out.
 
 import type { CommandModule } from 'yargs';
 import type { RuleKind } from '../../blocklist/rule.js';
@@ -17,7 +16,8 @@ interface RemoveArgs extends BlocklistArgs {
 
 interface Removal {
   readonly name: string;
-  readonly removed?: StoredEntry;
+  /** The name's own entries of that kind, one per source. */
+  readonly removed?: readonly StoredEntry[];
   /** When the name has no entry of its own: the ancestor entries that cover it. */
   readonly coveredBy?: readonly StoredEntry[];
 }
@@ -42,8 +42,8 @@ export const removeCommand: CommandModule<object, RemoveArgs> = {
         const { store } = ctx;
         const removals: Removal[] = [];
         for (const name of names) {
-          const own = (await store.get(name)).find((e) => e.kind === args.kind);
-          if (own !== undefined) {
+          const own = (await store.get(name)).filter((e) => e.kind === args.kind);
+          if (own.length > 0) {
             removals.push({ name, removed: own });
             continue;
           }
@@ -60,7 +60,7 @@ export const removeCommand: CommandModule<object, RemoveArgs> = {
             version,
             results: removals.map((r) =>
               r.removed !== undefined
-                ? { name: r.name, result: 'removed', entry: entryJson(r.removed) }
+                ? { name: r.name, result: 'removed', entry: entryJson(r.removed[0]!), entries: r.removed.map(entryJson) }
                 : { name: r.name, result: 'not-listed', coveredBy: (r.coveredBy ?? []).map(entryJson) },
             ),
           });
@@ -69,10 +69,12 @@ export const removeCommand: CommandModule<object, RemoveArgs> = {
         const kindWord = args.kind === 'block' ? 'block' : 'allow';
         for (const r of removals) {
           if (r.removed !== undefined) {
-            ctx.out(`removed ${r.name} (${kindWord} entry, ${describeEntry(r.removed)})`);
-            if (r.removed.source !== CLI_SOURCE) {
-              const keep = args.kind === 'block' ? `; to keep it unblocked, run: sinkd blocklist allow ${r.name}` : '';
-              ctx.out(`  note: importing ${r.removed.source} again will list it again${keep}`);
+            for (const e of r.removed) {
+              ctx.out(`removed ${r.name} (${kindWord} entry, ${describeEntry(e)})`);
+              if (e.source !== CLI_SOURCE) {
+                const keep = args.kind === 'block' ? `; to keep it unblocked, run: sinkd blocklist allow ${r.name}` : '';
+                ctx.out(`  note: importing ${e.source} again will list it again${keep}`);
+              }
             }
           } else {
             ctx.out(`not listed: ${r.name} has no ${kindWord} entry of its own`);
