@@ -76,9 +76,10 @@ describe.skipIf(SKIP !== null).each([1, 2])(`built sinkd, --workers %i, seized-z
     proc = spawn(process.execPath, [BIN, 'serve', '--config', join(dir, 'sinkd.yaml'), '--workers', String(workers), '--log-level', 'warn'], { cwd: dir });
     proc.stdout!.on('data', (d) => out.push(String(d)));
     proc.stderr!.on('data', (d) => out.push(String(d)));
+    // Ready, and with --workers every worker serving (/readyz is 200 once the first one is).
     await until(async () => {
       try {
-        return (await fetch(`${admin}/readyz`)).status === 200;
+        return (await fetch(`${admin}/readyz`)).status === 200 && (await pids()).length === workers;
       } catch {
         return false;
       }
